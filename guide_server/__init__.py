@@ -1,0 +1,62 @@
+"""guide: in-product guidance and a help chatbot, as one Flask service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: defaults, then instance/guide.toml, then GUIDE_* variables, then ``test_config``."""
+    app = Flask(__name__, instance_path=os.environ.get("GUIDE_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    app.config.from_mapping(settings.defaults())
+    if test_config is None:
+        app.config.update(settings.from_file(os.path.join(app.instance_path, settings.CONFIG_FILE)))
+        app.config.update(settings.from_env())
+    else:
+        app.config.update(test_config)
+    configure(app)
+
+    from . import api, errors, sites, ws
+    from .live import LiveIndex
+    from .search import parse_weights
+    from .store import connect
+
+    errors.register(app)
+    sites.register(app)
+    app.register_blueprint(api.bp)
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25, "max_message_size": 4 * app.config["MAX_WS_MESSAGE_BYTES"]})
+    ws.sock.init_app(app)
+
+    app.extensions["guide.db"] = connect(app.config["DATABASE_URL"])
+    app.extensions["guide.index"] = LiveIndex(
+        Path(app.config["INDEX_DIR"]), models_of(app.config),
+        {loc: parse_weights(app.config[f"FUSION_{loc.upper()}"]) for loc in ("ja", "en")},
+        app.config["DEFAULT_LOCALE"], app.config["RELOAD_INTERVAL"])
+    return app
+
+
+def configure(app: Flask) -> None:
+    """Fill in defaults that depend on the instance folder and check the values."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    cfg = app.config
+    cfg["CONTENT_DIR"] = cfg["CONTENT_DIR"] or str(REPO_ROOT / "content")
+    cfg["INDEX_DIR"] = cfg["INDEX_DIR"] or os.path.join(app.instance_path, "index")
+    cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "guide.db")
+    cfg["SITES"] = settings.validate_sites(cfg["SITES"])
+    for s in settings.SETTINGS:
+        if isinstance(s.default, (int, float)) and not isinstance(s.default, bool):
+            cfg[s.name] = type(s.default)(cfg[s.name])
+    if not 0 <= cfg["SUGGEST_THRESHOLD"] <= cfg["ANSWER_THRESHOLD"] <= 1:
+        raise ValueError("thresholds must satisfy 0 <= SUGGEST_THRESHOLD <= ANSWER_THRESHOLD <= 1")
+
+
+def models_of(config) -> dict[str, str]:
+    return {"ja": config["MODEL_JA"], "en": config["MODEL_EN"]}

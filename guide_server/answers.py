@@ -1,0 +1,157 @@
+"""Turns a question into the answer JSON both the HTTP API and the WebSocket send."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, request
+
+from . import store
+from .content import Faq
+from .errors import ApiError
+from .search import Hit, Result
+from .textnorm import LOCALES
+
+SNIPPET_CHARS = 160
+_CONTEXT_FIELDS = ("url", "tour_id", "step_id")
+
+NO_ANSWER_TEXT = {
+    "ja": "申し訳ありません。この質問にお答えできる記事が見つかりませんでした。担当者にお問い合わせください。",
+    "en": "Sorry, no help article answers this question. Please contact our support team.",
+}
+SUGGEST_TEXT = {
+    "ja": "次の記事がお役に立つかもしれません。",
+    "en": "These articles may help.",
+}
+
+
+def faq_url(faq: Faq, anchor: str | None = None) -> str:
+    base = current_app.config["HELP_BASE_URL"].rstrip("/")
+    if not base:
+        base = request.host_url.rstrip("/") + "/help" if request else "/help"
+    return f"{base}/{faq.id}" + (f"#{anchor}" if anchor else "")
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def hit_json(hit: Hit, full: bool = False) -> dict[str, Any]:
+    faq = hit.faq
+    sec = faq.sections[hit.section] if hit.section is not None and hit.section < len(faq.sections) else None
+    anchor = sec.anchor if sec else None
+    body = {
+        "id": faq.id,
+        "title": faq.title,
+        "category": faq.category,
+        "locale": faq.locale,
+        "url": faq_url(faq, anchor),
+        "score": round(hit.score, 4),
+        "snippet": snippet(sec.text if sec else (faq.sections[0].text if faq.sections else "")),
+    }
+    if full:
+        body["section"] = {"anchor": anchor, "heading": sec.heading} if sec and anchor else None
+        body["html"] = faq.html
+        body["related"] = faq.related
+    return body
+
+
+def decide(result: Result) -> str:
+    cfg = current_app.config
+    if not result.hits or result.confidence < cfg["SUGGEST_THRESHOLD"]:
+        return "no_answer"
+    return "answered" if result.confidence >= cfg["ANSWER_THRESHOLD"] else "suggested"
+
+
+def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]]:
+    """Validate an ask payload: (question, locale or None, context)."""
+    if not isinstance(payload, dict):
+        raise ApiError("the body must be a JSON object", 400, "bad_request")
+    question = payload.get("question")
+    if not isinstance(question, str):
+        raise ApiError("'question' must be a string", 400, "bad_question")
+    limit = current_app.config["MAX_QUESTION_CHARS"]
+    if len(question) > limit:
+        raise ApiError(f"the question is longer than {limit} characters", 413, "question_too_long")
+    if not question.strip():
+        raise ApiError("the question is empty", 400, "empty_question")
+    locale = payload.get("locale")
+    if locale is not None and locale not in LOCALES:
+        raise ApiError(f"unknown locale {locale!r}; use one of {', '.join(LOCALES)}", 400, "bad_locale")
+    context = payload.get("context") or {}
+    if not isinstance(context, dict):
+        raise ApiError("'context' must be an object", 400, "bad_context")
+    clean = {}
+    for key in _CONTEXT_FIELDS:
+        value = context.get(key)
+        if value is not None and not isinstance(value, (str, int)):
+            raise ApiError(f"'context.{key}' must be a string", 400, "bad_context")
+        clean[key] = None if value is None else str(value)[:2000]
+    return question, locale, clean
+
+
+def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
+    """Answer one question for ``site`` and store it with its outcome."""
+    question, locale, context = parse_question(payload)
+    live = current_app.extensions["guide.index"]
+    engine = live.current()
+    result = engine.search(question, locale=locale, k=10, site=site)
+    outcome = decide(result)
+    if outcome == "no_answer" and locale is None:
+        # The other locale may hold the answer (a question typed in English on a Japanese site).
+        for other in LOCALES:
+            if other != result.locale and other in engine.indexes:
+                alt = engine.search(question, locale=other, k=10, site=site)
+                if alt.confidence > result.confidence and decide(alt) != "no_answer":
+                    result, outcome = alt, decide(alt)
+    ui_locale = locale or result.locale
+    top = result.hits[0] if result.hits else None
+    user = payload.get("user") if isinstance(payload.get("user"), str) else None
+    qid = store.record_question(
+        current_app.extensions["guide.db"], site=site, channel=channel, locale=result.locale, question=question,
+        outcome=outcome, top_faq_id=top.faq.id if top else None, confidence=float(result.confidence),
+        url=context["url"], tour_id=context["tour_id"], step_id=context["step_id"], user_id=user,
+        build_id=live.build_name)
+    body: dict[str, Any] = {
+        "question_id": qid,
+        "outcome": outcome,
+        "locale": result.locale,
+        "confidence": round(result.confidence, 4),
+        "answer": None,
+        "suggestions": [],
+    }
+    if outcome == "answered":
+        body["answer"] = hit_json(top, full=True)
+        body["suggestions"] = [hit_json(h) for h in result.hits[1:3]]
+    elif outcome == "suggested":
+        body["message"] = SUGGEST_TEXT[ui_locale]
+        body["suggestions"] = [hit_json(h) for h in result.hits[:3]]
+    else:
+        site_cfg = current_app.config["SITES"][site]
+        body["message"] = NO_ANSWER_TEXT[ui_locale]
+        body["escalation"] = {"support": site_cfg["support"] or None}
+    return body
+
+
+def feedback(payload: Any, site: str) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise ApiError("the body must be a JSON object", 400, "bad_request")
+    qid = payload.get("question_id")
+    helpful = payload.get("helpful")
+    comment = payload.get("comment")
+    if not isinstance(qid, str) or not qid:
+        raise ApiError("'question_id' must be the id returned by /ask", 400, "bad_question_id")
+    if not isinstance(helpful, bool):
+        raise ApiError("'helpful' must be true or false", 400, "bad_helpful")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
+        raise ApiError("'comment' must be a string of at most 2000 characters", 400, "bad_comment")
+    db = current_app.extensions["guide.db"]
+    if store.question_site(db, qid) != site:
+        raise ApiError(f"no question {qid!r} on this site", 404, "unknown_question")
+    fid = store.record_feedback(db, site, qid, helpful, comment or None)
+    body: dict[str, Any] = {"feedback_id": fid, "ok": True}
+    if not helpful:
+        body["escalation"] = {"support": current_app.config["SITES"][site]["support"] or None}
+    return body

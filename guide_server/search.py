@@ -1,0 +1,160 @@
+"""Hybrid FAQ search and the answer / suggest / no-answer decision.
+
+Each method (dense per encoder, BM25, fuzzy) scores a shared candidate set;
+scores are z-normalised over the candidates and summed with per-locale weights.
+A logistic model over a few raw features turns the top hit into a confidence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .content import Faq
+from .index import CANDIDATES, LocaleIndex
+from .textnorm import LOCALES, detect_locale, fuzzy_form, has_content, normalize, tokens
+
+METHODS = ("dense", "bm25", "fuzzy")
+DEFAULT_WEIGHTS = {"dense": 1.0, "bm25": 0.5, "fuzzy": 0.2}
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+FEATURES = ("dense_top", "dense_margin", "bm25_top", "fuzzy_top", "fused_margin")
+
+
+def parse_weights(value) -> dict[str, float]:
+    """``"dense=1,bm25=0.5,fuzzy=0.2"`` (or a mapping) -> weights per method."""
+    if isinstance(value, dict):
+        items = value.items()
+    else:
+        items = (part.split("=", 1) for part in str(value).split(",") if part.strip())
+    weights = {}
+    for name, w in items:
+        name = name.strip()
+        if name not in METHODS:
+            raise ValueError(f"unknown fusion method {name!r}; use {', '.join(METHODS)}")
+        weights[name] = float(w)
+    return weights
+
+
+@dataclass
+class Hit:
+    faq: Faq
+    score: float
+    signals: dict[str, float]
+    section: int | None = None  # index into faq.sections of the best-matching section
+
+
+@dataclass
+class Result:
+    query: str
+    locale: str
+    hits: list[Hit]
+    confidence: float
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    if len(x) < 2:
+        return np.zeros_like(x, dtype=np.float32)
+    std = float(x.std())
+    return (x - x.mean()) / std if std > 1e-9 else np.zeros_like(x, dtype=np.float32)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
+
+
+def load_calibration(path: Path = CALIBRATION_FILE) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        return {}
+
+
+class FaqSearch:
+    """Searches the per-locale indexes of one build."""
+
+    def __init__(self, indexes: dict[str, LocaleIndex], weights: dict[str, dict[str, float]] | None = None,
+                 calibration: dict | None = None, default_locale: str = "ja"):
+        self.indexes = indexes
+        self.weights = {loc: dict(DEFAULT_WEIGHTS, **((weights or {}).get(loc) or {})) for loc in LOCALES}
+        self.calibration = load_calibration() if calibration is None else calibration
+        self.default_locale = default_locale
+
+    def locale_for(self, text: str, locale: str | None) -> str:
+        wanted = locale or detect_locale(text, self.default_locale)
+        if wanted in self.indexes:
+            return wanted
+        return next((loc for loc in LOCALES if loc in self.indexes), wanted)
+
+    def search(self, text: str, locale: str | None = None, k: int = 10, site: str | None = None,
+               methods: tuple[str, ...] = METHODS) -> Result:
+        return self.search_batch([text], locale, k, site, methods)[0]
+
+    def search_batch(self, texts: list[str], locale: str | None = None, k: int = 10, site: str | None = None,
+                     methods: tuple[str, ...] = METHODS) -> list[Result]:
+        return [self._search_one(t, locale, k, site, methods) for t in texts]
+
+    def _search_one(self, text: str, locale: str | None, k: int, site: str | None, methods) -> Result:
+        query = normalize(text)
+        loc = self.locale_for(query, locale)
+        index = self.indexes.get(loc)
+        if index is None or not has_content(query) or k <= 0:
+            return Result(query, loc, [], 0.0)
+        sig = index.signals(query, tokens(query, loc), fuzzy_form(query, loc), max(CANDIDATES, k), methods)
+        keep = np.array([_visible(index.faqs[r], site) for r in sig.rows], dtype=bool)
+        if not keep.any():
+            return Result(query, loc, [], 0.0)
+        rows, dense, bm25, fuzzy, best_view = (sig.rows[keep], sig.dense[keep], sig.bm25[keep],
+                                               sig.fuzzy[keep], sig.best_view[keep])
+        weights = self.weights[loc]
+        fused = np.zeros(len(rows), np.float32)
+        if "dense" in methods:
+            for e in range(dense.shape[1]):
+                fused += weights["dense"] * _z(dense[:, e])
+        if "bm25" in methods:
+            fused += weights["bm25"] * _z(bm25)
+        if "fuzzy" in methods:
+            fused += weights["fuzzy"] * _z(fuzzy)
+        if len(methods) == 1:  # a single method ranks by its raw score (ties broken by dense)
+            raw = {"dense": dense.mean(axis=1), "bm25": bm25, "fuzzy": fuzzy}[methods[0]]
+            fused = raw.astype(np.float32)
+        order = np.argsort(-fused, kind="stable")[:k]
+        hits = []
+        for n in order:
+            faq = index.faqs[rows[n]]
+            section = int(index.view_section[best_view[n]]) if best_view[n] >= 0 else None
+            hits.append(Hit(faq, float(fused[n]), {
+                "dense": float(dense[n].mean()), "bm25": float(bm25[n]), "fuzzy": float(fuzzy[n])}, section))
+        features = self._features(dense, bm25, fuzzy, fused, order)
+        return Result(query, loc, hits, self._confidence(loc, index, features), features)
+
+    @staticmethod
+    def _features(dense, bm25, fuzzy, fused, order) -> dict[str, float]:
+        top = order[0]
+        second = order[1] if len(order) > 1 else None
+        d = dense.mean(axis=1)
+        return {
+            "dense_top": float(d[top]),
+            "dense_margin": float(d[top] - (d[second] if second is not None else 0.0)),
+            "bm25_top": float(bm25[top] / (bm25[top] + 5.0)),
+            "fuzzy_top": float(fuzzy[top]),
+            "fused_margin": float(fused[top] - (fused[second] if second is not None else 0.0)),
+        }
+
+    def _confidence(self, locale: str, index: LocaleIndex, features: dict[str, float]) -> float:
+        key = f"{locale}:{'+'.join(e.spec for e in index.encoders)}"
+        model = self.calibration.get(key)
+        if model is None:
+            # Uncalibrated encoder: fall back on the dense similarity alone.
+            return _sigmoid((features["dense_top"] - 0.55) * 12.0)
+        z = model["bias"] + sum(model["coef"][f] * features[f] for f in FEATURES)
+        return _sigmoid(z)
+
+
+def _visible(faq: Faq, site: str | None) -> bool:
+    return site is None or faq.sites is None or site in faq.sites

