@@ -47,13 +47,13 @@ def evaluate(engine: FaqSearch, queries: list[dict], locale: str, methods) -> tu
 def no_answer_figures(results, queries) -> dict[str, float]:
     """'No answer' as a detector of unanswerable questions, at the default thresholds."""
     suggest = DEFAULTS["SUGGEST_THRESHOLD"]
-    flagged = [r.confidence < suggest or not r.hits for r in results]
+    flagged = [r.answerable < suggest or not r.hits for r in results]
     truth = [not q["relevant"] for q in queries]
     tp = sum(f and t for f, t in zip(flagged, truth))
     fp = sum(f and not t for f, t in zip(flagged, truth))
     fn = sum(t and not f for f, t in zip(flagged, truth))
     answer = DEFAULTS["ANSWER_THRESHOLD"]
-    answered = [(r, q) for r, q in zip(results, queries) if r.hits and r.confidence >= answer]
+    answered = [(r, q) for r, q, f in zip(results, queries, flagged) if not f and r.confidence >= answer]
     correct = sum(1 for r, q in answered if r.hits[0].faq.id in q["relevant"])
     return {
         "precision": tp / (tp + fp) if tp + fp else 0.0,
@@ -84,7 +84,7 @@ def main() -> None:
         configs = (args.models_ja if locale == "ja" else args.models_en).split(",")
         rows = []
         for config in configs:
-            models = dict(ja=DEFAULTS["MODEL_JA"], en=DEFAULTS["MODEL_EN"], **{locale: config})
+            models = {"ja": DEFAULTS["MODEL_JA"], "en": DEFAULTS["MODEL_EN"], locale: config}
             engine = build_corpus(title.split()[0].lower() + "-" + key, content, models)
             index = engine.indexes[locale]
             for label, methods in METHOD_SETS.items():
@@ -106,6 +106,7 @@ def main() -> None:
             f"Machine: {machine()}. In-process search, k=10; ms/query includes query embedding.",
             f"Fusion weights: ja `{DEFAULTS['FUSION_JA']}`, en `{DEFAULTS['FUSION_EN']}`.", "", *sections, "",
             "### \"No answer\" (hybrid, default thresholds)", "",
+            "In-sample: the confidence models were fitted on these queries; `calibrate.py` reports the cross-validated figures.", "",
             f"SUGGEST_THRESHOLD={DEFAULTS['SUGGEST_THRESHOLD']}: below it the service says it has no answer. "
             f"ANSWER_THRESHOLD={DEFAULTS['ANSWER_THRESHOLD']}: at or above it the top FAQ is given as the answer.", "",
             table(["set", "encoders", "no-answer precision", "no-answer recall", "share answered", "answered correctly"], rows_na)]

@@ -54,8 +54,9 @@ def configure(app: Flask) -> None:
     for s in settings.SETTINGS:
         if isinstance(s.default, (int, float)) and not isinstance(s.default, bool):
             cfg[s.name] = type(s.default)(cfg[s.name])
-    if not 0 <= cfg["SUGGEST_THRESHOLD"] <= cfg["ANSWER_THRESHOLD"] <= 1:
-        raise ValueError("thresholds must satisfy 0 <= SUGGEST_THRESHOLD <= ANSWER_THRESHOLD <= 1")
+    for name in ("SUGGEST_THRESHOLD", "ANSWER_THRESHOLD"):
+        if not 0 <= cfg[name] <= 1:
+            raise ValueError(f"{name} must be between 0 and 1")
 
 
 def models_of(config) -> dict[str, str]:

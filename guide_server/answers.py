@@ -60,7 +60,7 @@ def hit_json(hit: Hit, full: bool = False) -> dict[str, Any]:
 
 def decide(result: Result) -> str:
     cfg = current_app.config
-    if not result.hits or result.confidence < cfg["SUGGEST_THRESHOLD"]:
+    if not result.hits or result.answerable < cfg["SUGGEST_THRESHOLD"]:
         return "no_answer"
     return "answered" if result.confidence >= cfg["ANSWER_THRESHOLD"] else "suggested"
 
@@ -104,7 +104,7 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
         for other in LOCALES:
             if other != result.locale and other in engine.indexes:
                 alt = engine.search(question, locale=other, k=10, site=site)
-                if alt.confidence > result.confidence and decide(alt) != "no_answer":
+                if alt.answerable > result.answerable and decide(alt) != "no_answer":
                     result, outcome = alt, decide(alt)
     ui_locale = locale or result.locale
     top = result.hits[0] if result.hits else None
@@ -119,6 +119,7 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
         "outcome": outcome,
         "locale": result.locale,
         "confidence": round(result.confidence, 4),
+        "answerable": round(result.answerable, 4),
         "answer": None,
         "suggestions": [],
     }

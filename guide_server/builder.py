@@ -27,7 +27,7 @@ from .index import LocaleIndex, views_of
 from .textnorm import LOCALES
 
 FORMAT_VERSION = 1
-TOKENIZERS = {"ja": "sudachi-core:A:normalized+reading", "en": "words:snowball-english"}
+TOKENIZERS = {"ja": "sudachi-core:A:normalized", "en": "words:snowball-english"}
 _LIBRARIES = ("faiss-cpu", "bm25s", "sudachipy", "sudachidict-core", "rapidfuzz", "numpy", "nh3", "markdown-it-py")
 
 

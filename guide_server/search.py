@@ -2,7 +2,9 @@
 
 Each method (dense per encoder, BM25, fuzzy) scores a shared candidate set;
 scores are z-normalised over the candidates and summed with per-locale weights.
-A logistic model over a few raw features turns the top hit into a confidence.
+Two logistic models over a few raw features give the decision its numbers:
+``confidence`` (the top hit answers the question) and ``answerable`` (some
+FAQ answers it at all).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from .index import CANDIDATES, LocaleIndex
 from .textnorm import LOCALES, detect_locale, fuzzy_form, has_content, normalize, tokens
 
 METHODS = ("dense", "bm25", "fuzzy")
-DEFAULT_WEIGHTS = {"dense": 1.0, "bm25": 0.5, "fuzzy": 0.2}
+DEFAULT_WEIGHTS = {"dense": 1.0, "bm25": 0.5, "fuzzy": 0.1}
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("dense_top", "dense_margin", "bm25_top", "fuzzy_top", "fused_margin")
+FEATURES = ("dense_top", "dense_margin", "bm25_top", "fuzzy_top", "fused_margin", "coverage")
+TARGETS = ("confidence", "answerable")
 
 
 def parse_weights(value) -> dict[str, float]:
@@ -53,6 +56,7 @@ class Result:
     locale: str
     hits: list[Hit]
     confidence: float
+    answerable: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
 
 
@@ -105,7 +109,8 @@ class FaqSearch:
         index = self.indexes.get(loc)
         if index is None or not has_content(query) or k <= 0:
             return Result(query, loc, [], 0.0)
-        sig = index.signals(query, tokens(query, loc), fuzzy_form(query, loc), max(CANDIDATES, k), methods)
+        qtokens = tokens(query, loc)
+        sig = index.signals(query, qtokens, fuzzy_form(query, loc), max(CANDIDATES, k), methods)
         keep = np.array([_visible(index.faqs[r], site) for r in sig.rows], dtype=bool)
         if not keep.any():
             return Result(query, loc, [], 0.0)
@@ -131,7 +136,10 @@ class FaqSearch:
             hits.append(Hit(faq, float(fused[n]), {
                 "dense": float(dense[n].mean()), "bm25": float(bm25[n]), "fuzzy": float(fuzzy[n])}, section))
         features = self._features(dense, bm25, fuzzy, fused, order)
-        return Result(query, loc, hits, self._confidence(loc, index, features), features)
+        vocab = index.bm25.vocab_dict if index.bm25 is not None else {}
+        features["coverage"] = sum(t in vocab for t in qtokens) / len(qtokens) if qtokens else 0.0
+        confidence, answerable = self._calibrated(loc, index, features)
+        return Result(query, loc, hits, confidence, answerable, features)
 
     @staticmethod
     def _features(dense, bm25, fuzzy, fused, order) -> dict[str, float]:
@@ -146,14 +154,18 @@ class FaqSearch:
             "fused_margin": float(fused[top] - (fused[second] if second is not None else 0.0)),
         }
 
-    def _confidence(self, locale: str, index: LocaleIndex, features: dict[str, float]) -> float:
+    def _calibrated(self, locale: str, index: LocaleIndex, features: dict[str, float]) -> tuple[float, float]:
         key = f"{locale}:{'+'.join(e.spec for e in index.encoders)}"
-        model = self.calibration.get(key)
-        if model is None:
-            # Uncalibrated encoder: fall back on the dense similarity alone.
-            return _sigmoid((features["dense_top"] - 0.55) * 12.0)
-        z = model["bias"] + sum(model["coef"][f] * features[f] for f in FEATURES)
-        return _sigmoid(z)
+        models = self.calibration.get(key)
+        if models is None:
+            # An encoder nobody calibrated: fall back on the dense similarity alone.
+            guess = _sigmoid((features["dense_top"] - 0.55) * 12.0)
+            return guess, guess
+        out = []
+        for target in TARGETS:
+            m = models[target]
+            out.append(_sigmoid(m["bias"] + sum(m["coef"][f] * features[f] for f in FEATURES)))
+        return out[0], out[1]
 
 
 def _visible(faq: Faq, site: str | None) -> bool:

@@ -75,11 +75,13 @@ class _Sudachi:
 _sudachi = _Sudachi()
 
 
-def tokens_ja(text: str, readings: bool = True) -> list[str]:
+def tokens_ja(text: str, readings: bool = False) -> list[str]:
     """Content words of Japanese text as Sudachi normalised forms.
 
     With ``readings``, each word's katakana reading is added as a second token
-    (prefixed ``~``), so a query typed in kana still meets the kanji spelling.
+    (prefixed ``~``). Off by default: on the dev set homophones cost more than
+    kana-typed queries gained (BM25 Recall@1 .666 with, .684 without); the
+    fuzzy matcher compares readings instead.
     """
     out = []
     for m in _sudachi.morphemes(normalize(text)):
