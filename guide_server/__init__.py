@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g
 
 from . import settings
 
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     errors.register(app)
     sites.register(app)
+    _server_timing(app)
     app.register_blueprint(api.bp)
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25, "max_message_size": 4 * app.config["MAX_WS_MESSAGE_BYTES"]})
     ws.sock.init_app(app)
@@ -40,7 +42,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         Path(app.config["INDEX_DIR"]), models_of(app.config),
         {loc: parse_weights(app.config[f"FUSION_{loc.upper()}"]) for loc in ("ja", "en")},
         app.config["DEFAULT_LOCALE"], app.config["RELOAD_INTERVAL"])
+    # Load now, not on the first request: each gunicorn worker is ready before it accepts.
+    app.extensions["guide.index"].load()
     return app
+
+
+def _server_timing(app: Flask) -> None:
+    """Every response says how long the app spent on it (``Server-Timing: app;dur=ms``)."""
+
+    @app.before_request
+    def _start():
+        g.guide_started = time.perf_counter()
+
+    @app.after_request
+    def _stop(response):
+        started = g.get("guide_started")
+        if started is not None:
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
 
 
 def configure(app: Flask) -> None:

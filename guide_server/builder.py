@@ -82,8 +82,8 @@ def check_manifest(manifest: dict, models: dict[str, str] | None) -> None:
 class _SpecOnly:
     """Stands for an encoder when an old build is read only for its cached vectors."""
 
-    def __init__(self, spec: str, dim: int):
-        self.spec, self.dim = spec, dim
+    def __init__(self, spec: str, dim: int, version: str = ""):
+        self.spec, self.dim, self.version = spec, dim, version
 
 
 def _previous(index_dir: Path) -> tuple[dict[str, Faq], dict[str, LocaleIndex]]:
@@ -98,7 +98,7 @@ def _previous(index_dir: Path) -> tuple[dict[str, Faq], dict[str, LocaleIndex]]:
         for locale, info in manifest["locales"].items():
             if info.get("tokenizer") != TOKENIZERS[locale]:
                 continue
-            encs = [_SpecOnly(e["spec"], e["dim"]) for e in info["encoders"]]
+            encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
             indexes[locale] = LocaleIndex.load(locale, build / locale, encs)
     except (OSError, ValueError, KeyError):
         return {}, {}  # an unreadable old build only costs the cache
@@ -140,9 +140,13 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
             for locale, items in by_locale.items():
                 if not items:
                     continue
-                encoders = [get_encoder(s) for s in parse_specs(models[locale])]
+                specs = parse_specs(models[locale])
                 cache = old_indexes.get(locale)
-                todo = _count_new_views(items, cache, encoders)
+                todo = _count_new_views(items, cache, specs)
+                if todo == 0 and cache is not None:
+                    encoders = cache.encoders  # nothing to embed: no need to load the models
+                else:
+                    encoders = [get_encoder(s) for s in specs]
                 embedded += todo
                 bar = _progress(todo * len(encoders), f"embedding {locale}", progress)
                 index = LocaleIndex.build(locale, items, encoders, cache, bar.update if bar else None)
@@ -183,12 +187,11 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         return manifest
 
 
-def _count_new_views(items: list[Faq], cache: LocaleIndex | None, encoders) -> int:
+def _count_new_views(items: list[Faq], cache: LocaleIndex | None, specs: list[str]) -> int:
     from .index import view_id
 
     known = set(cache.view_ids.tolist()) if cache is not None else set()
-    specs_cached = {e.spec for e in cache.encoders} if cache is not None else set()
-    if not all(e.spec in specs_cached for e in encoders):
+    if cache is None or [e.spec for e in cache.encoders] != specs:
         known = set()
     return sum(1 for f in items for _, t in views_of(f) if view_id(f.id, t) not in known)
 

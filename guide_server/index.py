@@ -21,7 +21,7 @@ from .textnorm import fuzzy_form, tokens
 
 FLAT_LIMIT = 20000  # above this many vectors, an IVF index keeps queries fast
 SECTION_CHARS = 320  # a section view is its heading and the start of its text
-FUZZY_SCAN_LIMIT = 5000  # above this many strings, fuzzy only rescores other methods' candidates
+FUZZY_SCAN_LIMIT = 10000  # above this many strings, fuzzy only rescores other methods' candidates
 CANDIDATES = 50
 
 
@@ -58,7 +58,7 @@ class Signals:
     dense: np.ndarray  # (n_candidates, n_encoders) max cosine over the FAQ's views
     bm25: np.ndarray
     fuzzy: np.ndarray  # 0..1
-    best_view: np.ndarray  # (n_candidates,) row of the FAQ's best body view for encoder 0, -1 if none
+    qvecs: list  # the query's vector per encoder
 
 
 class LocaleIndex:
@@ -77,6 +77,7 @@ class LocaleIndex:
         self.by_id = {f.id: i for i, f in enumerate(faqs)}
         self._fuzzy_choices = [s for _, s in fuzzy_strings]
         self._fuzzy_faq = np.array([i for i, _ in fuzzy_strings], dtype=np.int64)
+        self._fuzzy_starts = np.searchsorted(self._fuzzy_faq, np.arange(len(faqs) + 1))
         # views are stored FAQ by FAQ; starts[i]:starts[i+1] are FAQ i's views
         self._starts = np.searchsorted(view_faq, np.arange(len(faqs) + 1))
         self._id_order = np.argsort(view_ids)
@@ -205,7 +206,8 @@ class LocaleIndex:
             return set()
         from rapidfuzz import fuzz, process
 
-        found = process.extract(qform, self._fuzzy_choices, scorer=fuzz.WRatio, limit=k * 3)
+        # plain ratio is ~10x cheaper than WRatio for the scan; candidates are rescored with WRatio
+        found = process.extract(qform, self._fuzzy_choices, scorer=fuzz.ratio, limit=k * 3)
         rows: set[int] = set()
         for _, _, j in found:
             rows.add(int(self._fuzzy_faq[j]))
@@ -214,20 +216,24 @@ class LocaleIndex:
         return rows
 
     def fuzzy_scores(self, qform: str, rows: np.ndarray) -> np.ndarray:
-        from rapidfuzz import fuzz
+        """Best fuzzy ratio (0..1) of the query against each candidate's title and questions."""
+        from rapidfuzz import fuzz, process
 
-        out = np.zeros(len(rows), np.float32)
-        if not qform:
-            return out
-        wanted = {int(r): n for n, r in enumerate(rows)}
-        for j, faq_row in enumerate(self._fuzzy_faq):
-            n = wanted.get(int(faq_row))
-            if n is not None:
-                out[n] = max(out[n], fuzz.WRatio(qform, self._fuzzy_choices[j]) / 100.0)
-        return out
+        if not qform or not len(rows):
+            return np.zeros(len(rows), np.float32)
+        idx, seg = _segments(self._fuzzy_starts, rows)
+        if not len(idx):
+            return np.zeros(len(rows), np.float32)
+        scores = process.cdist([qform], [self._fuzzy_choices[j] for j in idx], scorer=fuzz.WRatio, dtype=np.float32)[0]
+        return _segment_max(scores, seg, len(rows)) / 100.0
 
     def signals(self, text: str, qtokens: list[str], qform: str, candidates: int = CANDIDATES,
-                methods: tuple[str, ...] = ("dense", "bm25", "fuzzy")) -> Signals:
+                methods: tuple[str, ...] = ("dense", "bm25", "fuzzy"), fuzzy_candidates: bool = True) -> Signals:
+        """Raw scores of every method for the union of each method's top candidates.
+
+        With ``fuzzy_candidates`` off, fuzzy matching only rescores the other
+        methods' candidates (for a locale whose fusion gives it no weight).
+        """
         qvecs = self.query_vectors(text) if "dense" in methods else []
         bm25_all = self.bm25_scores(qtokens) if "bm25" in methods else np.zeros(len(self.faqs), np.float32)
         rows: set[int] = set()
@@ -236,22 +242,43 @@ class LocaleIndex:
         if "bm25" in methods and bm25_all.any():
             top = np.argpartition(-bm25_all, min(candidates, len(bm25_all) - 1))[:candidates]
             rows |= {int(r) for r in top if bm25_all[r] > 0}
-        if "fuzzy" in methods:
+        if "fuzzy" in methods and fuzzy_candidates:
             rows |= self.fuzzy_top(qform, candidates)
         cand = np.array(sorted(rows), dtype=np.int64)
         dense = np.zeros((len(cand), max(1, len(qvecs))), np.float32)
-        best_view = np.full(len(cand), -1, dtype=np.int64)
-        for n, r in enumerate(cand):
-            lo, hi = self._starts[r], self._starts[r + 1]
+        if len(cand) and qvecs:
+            idx, seg = _segments(self._starts, cand)
             for e, q in enumerate(qvecs):
-                sims = self.vectors[e][lo:hi] @ q
-                dense[n, e] = sims.max() if len(sims) else 0.0
-                if e == 0:
-                    body = np.nonzero(self.view_section[lo:hi] >= 0)[0]
-                    if len(body):
-                        best_view[n] = lo + body[np.argmax(sims[body])]
+                dense[:, e] = _segment_max(self.vectors[e][idx] @ q, seg, len(cand))
         fuzzy = self.fuzzy_scores(qform, cand) if "fuzzy" in methods else np.zeros(len(cand), np.float32)
-        return Signals(cand, dense, bm25_all[cand] if len(cand) else np.zeros(0, np.float32), fuzzy, best_view)
+        return Signals(cand, dense, bm25_all[cand] if len(cand) else np.zeros(0, np.float32), fuzzy, qvecs)
+
+    def best_section(self, row: int, qvecs: list[np.ndarray]) -> int | None:
+        """The FAQ section whose text is closest to the query (first encoder), or None."""
+        if not qvecs:
+            return None
+        lo, hi = self._starts[row], self._starts[row + 1]
+        body = np.nonzero(self.view_section[lo:hi] >= 0)[0]
+        if not len(body):
+            return None
+        sims = self.vectors[0][lo + body] @ qvecs[0]
+        return int(self.view_section[lo + body[int(np.argmax(sims))]])
+
+
+def _segments(starts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Item positions of the given rows (row i owns starts[i]:starts[i+1]) and each item's segment number."""
+    lo, hi = starts[rows], starts[rows + 1]
+    lengths = hi - lo
+    seg = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(int(lengths.sum())) + offsets, seg
+
+
+def _segment_max(values: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, -np.inf, np.float32)
+    np.maximum.at(out, seg, values.astype(np.float32))
+    out[np.isinf(out)] = 0.0
+    return out
 
 
 def _is_flat(index) -> bool:

@@ -45,6 +45,8 @@ class LiveIndex:
                 return False
             try:
                 manifest, indexes = load_indexes(self.index_dir, self.models)
+                for index in indexes.values():
+                    index.query_vectors("warm up")  # first calls into a model are slow; pay that here
             except Exception as exc:  # keep serving the old build; say why on /health
                 self.last_error = str(exc)
                 log.error("could not load index %s: %s", build, exc)

