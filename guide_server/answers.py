@@ -99,8 +99,10 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
     engine = live.current()
     result = engine.search(question, locale=locale, k=10, site=site)
     outcome = decide(result)
-    if outcome == "no_answer" and locale is None:
-        # The other locale may hold the answer (a question typed in English on a Japanese site).
+    if outcome == "no_answer" and locale is None and result.locale == "en":
+        # Latin script alone is weak evidence: Japanese users type "CSV", "API token" or a product
+        # name too, so such a question is tried against the Japanese FAQs as well. Kana or kanji
+        # decide Japanese reliably, so a Japanese question is not sent to the English FAQs.
         for other in LOCALES:
             if other != result.locale and other in engine.indexes:
                 alt = engine.search(question, locale=other, k=10, site=site)

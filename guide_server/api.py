@@ -104,6 +104,27 @@ _INDEX = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>He
 </ul>{% endfor %}</body></html>"""
 
 
+_HOME = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>guide</title><style>body{font:16px/1.7 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+input{font:inherit;width:70%;padding:.3rem}li small{color:#52606d}</style></head><body>
+<h1>guide</h1><p>ヘルプセンターを検索 / Search the help center
+(<a href="{{ url_for('api.help_index') }}">all articles</a>, <a href="{{ url_for('api.health') }}">health</a>)</p>
+<form method="get"><input name="q" value="{{ q }}" placeholder="例: 請求書をメールで送りたい" autofocus>
+<button>検索 / Search</button></form>
+{% if result %}<p>{{ outcome }} &middot; answerable {{ '%.2f' % result.answerable }} &middot; confidence {{ '%.2f' % result.confidence }}</p>
+<ol>{% for h in result.hits[:5] %}<li><a href="{{ url_for('api.help_page', faq_id=h.faq.id) }}">{{ h.faq.title }}</a>
+<small>{{ h.faq.id }} &middot; {{ '%.2f' % h.score }}</small></li>{% endfor %}</ol>{% endif %}</body></html>"""
+
+
+@bp.get("/")
+def home():
+    """A search box over the built index, for editors checking their content in a browser."""
+    q = request.args.get("q", "")[: current_app.config["MAX_QUESTION_CHARS"]]
+    result = current_app.extensions["guide.index"].current().search(q, k=5) if q.strip() else None
+    outcome = answers.decide(result).replace("_", " ") if result else ""
+    return render_template_string(_HOME, q=q, result=result, outcome=outcome)
+
+
 @bp.get("/help/")
 def help_index():
     engine = current_app.extensions["guide.index"].current()

@@ -23,7 +23,7 @@ import numpy as np
 
 from .content import ContentError, Faq, load_content
 from .encoders import get_encoder, parse_specs
-from .index import LocaleIndex, views_of
+from .index import LocaleIndex
 from .textnorm import LOCALES
 
 FORMAT_VERSION = 1
@@ -86,24 +86,24 @@ class _SpecOnly:
         self.spec, self.dim, self.version = spec, dim, version
 
 
-def _previous(index_dir: Path) -> tuple[dict[str, Faq], dict[str, LocaleIndex]]:
+def _previous(index_dir: Path) -> tuple[dict[str, Faq], dict[str, list], dict[str, LocaleIndex]]:
     build = current_build(index_dir)
     if build is None:
-        return {}, {}
+        return {}, {}, {}
     try:
         manifest = read_manifest(build)
         if manifest.get("format_version") != FORMAT_VERSION:
-            return {}, {}
+            return {}, {}, {}
         indexes = {}
         for locale, info in manifest["locales"].items():
             if info.get("tokenizer") != TOKENIZERS[locale]:
                 continue
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
-            indexes[locale] = LocaleIndex.load(locale, build / locale, encs)
+            indexes[locale] = LocaleIndex.load(locale, build / locale, encs, mmap=False)
     except (OSError, ValueError, KeyError):
-        return {}, {}  # an unreadable old build only costs the cache
+        return {}, {}, {}  # an unreadable old build only costs the cache
     parsed = {f.hash: f for idx in indexes.values() for f in idx.faqs}
-    return parsed, indexes
+    return parsed, manifest.get("file_stamps", {}), indexes
 
 
 @contextlib.contextmanager
@@ -126,8 +126,9 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
     """Build the index for ``content_dir`` into ``index_dir`` and make it live; returns the manifest."""
     started = time.perf_counter()
     with _build_lock(index_dir):
-        parsed, old_indexes = _previous(index_dir)
-        faqs, errors = load_content(content_dir / "faq", parsed)
+        parsed, stamps, old_indexes = _previous(index_dir)
+        seen: dict[str, list] = {}
+        faqs, errors = load_content(content_dir / "faq", parsed, stamps, seen)
         if errors:
             raise BuildError(errors)
         by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
@@ -141,17 +142,19 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                 if not items:
                     continue
                 specs = parse_specs(models[locale])
-                cache = old_indexes.get(locale)
-                todo = _count_new_views(items, cache, specs)
-                if todo == 0 and cache is not None:
-                    encoders = cache.encoders  # nothing to embed: no need to load the models
-                else:
-                    encoders = [get_encoder(s) for s in specs]
-                embedded += todo
-                bar = _progress(todo * len(encoders), f"embedding {locale}", progress)
-                index = LocaleIndex.build(locale, items, encoders, cache, bar.update if bar else None)
-                if bar:
-                    bar.close()
+                bars = []
+
+                def start_bar(total, locale=locale, bars=bars):
+                    bar = _progress(total, f"embedding {locale}", progress)
+                    bars.append(bar)
+                    return bar.update if bar else None
+
+                index = LocaleIndex.build(locale, items, specs, get_encoder, old_indexes.get(locale), start_bar)
+                for bar in bars:
+                    if bar:
+                        bar.close()
+                embedded += index.embedded
+                encoders = index.encoders
                 index.save(tmp / locale)
                 manifest_locales[locale] = {
                     "encoders": [{"spec": e.spec, "dim": e.dim, "version": e.version} for e in encoders],
@@ -170,6 +173,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                 "content_hash": hashlib.sha256("\n".join(f"{p}:{h}" for p, h in sorted(files.items())).encode()).hexdigest(),
                 "locales": manifest_locales,
                 "files": files,
+                "file_stamps": {f.path: seen[f.path] for f in faqs},
                 "views_embedded": embedded,
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
@@ -185,15 +189,6 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         os.replace(pointer, index_dir / "CURRENT")
         _prune(builds, keep)
         return manifest
-
-
-def _count_new_views(items: list[Faq], cache: LocaleIndex | None, specs: list[str]) -> int:
-    from .index import view_id
-
-    known = set(cache.view_ids.tolist()) if cache is not None else set()
-    if cache is None or [e.spec for e in cache.encoders] != specs:
-        known = set()
-    return sum(1 for f in items for _, t in views_of(f) if view_id(f.id, t) not in known)
 
 
 def _progress(total: int, desc: str, enabled: bool | None):

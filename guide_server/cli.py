@@ -122,9 +122,14 @@ def run_search(args) -> int:
 
 def run_serve(args) -> int:
     from . import create_app
+    from .errors import ApiError
 
     app = create_app()
-    app.extensions["guide.index"].current()  # fail early, with the reason, when there is no usable index
+    try:
+        app.extensions["guide.index"].current()  # fail early, with the reason, when there is no usable index
+    except ApiError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
     app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
     return 0
 
@@ -158,14 +163,22 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--methods", help="comma-separated subset of dense,bm25,fuzzy (default: all, fused)")
     q.set_defaults(func=run_search)
 
-    sub.add_parser("settings", help="list every setting with its default and help").set_defaults(func=run_settings)
+    st = sub.add_parser("settings", help="list every setting with its default and help")
+    st.add_argument("--markdown", action="store_true", help="as the table in docs/settings.md")
+    st.set_defaults(func=run_settings)
     return p
 
 
 def run_settings(args) -> int:
+    if args.markdown:
+        print("| setting | environment variable | default | meaning |\n|---|---|---|---|")
     for s in settings.SETTINGS:
         default = json.dumps(s.default, ensure_ascii=False) if not isinstance(s.default, str) else s.default
-        print(f"{settings.ENV_PREFIX}{s.name}  (default: {default})\n    {s.help}")
+        if args.markdown:
+            shown = f"`{default}`" if default not in ("", "None", "null") else "(see meaning)"
+            print(f"| `{s.name.lower()}` | `{settings.ENV_PREFIX}{s.name}` | {shown} | {s.help} |")
+        else:
+            print(f"{settings.ENV_PREFIX}{s.name}  (default: {default})\n    {s.help}")
     return 0
 
 
@@ -187,3 +200,7 @@ def build_index_main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

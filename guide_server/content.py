@@ -67,7 +67,9 @@ class Faq:
     lines: dict = field(default_factory=dict, repr=False)
 
     def to_record(self) -> dict:
-        return asdict(self)
+        rec = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        rec["sections"] = [asdict(sec) for sec in self.sections]
+        return rec
 
     @classmethod
     def from_record(cls, rec: dict) -> Faq:
@@ -241,12 +243,34 @@ def check_collection(faqs: list[Faq]) -> list[ContentError]:
     return errors
 
 
-def load_content(faq_dir: Path, cache: dict[str, Faq] | None = None) -> tuple[list[Faq], list[ContentError]]:
-    """Parse every FAQ under ``faq_dir``; ``cache`` maps file hash to an already parsed record."""
+def file_stamp(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def load_content(faq_dir: Path, cache: dict[str, Faq] | None = None, stamps: dict[str, list] | None = None,
+                 seen: dict[str, list] | None = None) -> tuple[list[Faq], list[ContentError]]:
+    """Parse every FAQ under ``faq_dir``.
+
+    ``cache`` maps file hash to an already parsed record; ``stamps`` maps a path to
+    ``[size, mtime_ns, hash]`` from the last build, so an untouched file is not even read.
+    ``seen`` is filled with the same for this run (stamped before reading, so a file
+    edited during the build is read again next time).
+    """
     faqs, errors = [], []
     for rel in faq_files(faq_dir):
+        stamp = file_stamp(faq_dir / rel)
+        known = (stamps or {}).get(rel)
+        if known and cache and known[2] in cache and stamp == known[:2] and cache[known[2]].path == rel:
+            faqs.append(cache[known[2]])
+            if seen is not None:
+                seen[rel] = known
+            continue
         raw = (faq_dir / rel).read_bytes()
-        cached = cache.get(hashlib.sha256(raw).hexdigest()) if cache else None
+        digest = hashlib.sha256(raw).hexdigest()
+        if seen is not None:
+            seen[rel] = [*stamp, digest]
+        cached = cache.get(digest) if cache else None
         if cached is not None and cached.path == rel:
             faqs.append(cached)
             continue

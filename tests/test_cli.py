@@ -1,0 +1,45 @@
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def guide(*args, stdin=None, env=None):
+    return subprocess.run([sys.executable, "-m", "guide_server.cli", *args], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_search_jsonl_one_line_per_query(sample_index):
+    out = guide("search", "--index", str(sample_index), "--locale", "ja", "-k", "5", "--jsonl",
+                stdin="請求書をメールで送りたい\n\nパスワード忘れた\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["query"] for r in rows] == ["請求書をメールで送りたい", "パスワード忘れた"]
+    assert all(len(r["ids"]) == 5 and len(r["scores"]) == 5 for r in rows)
+    assert rows[0]["ids"][0] == "ja-invoices-send-email"
+    assert rows[0]["scores"] == sorted(rows[0]["scores"], reverse=True)
+
+
+def test_ask_prints_the_decision_and_each_methods_score(sample_index):
+    out = guide("ask", "請求書をメールで送りたい", "--index", str(sample_index), "-k", "2")
+    assert out.returncode == 0, out.stderr
+    first, *rest = out.stdout.splitlines()
+    assert first.startswith("answer ")
+    assert "ja-invoices-send-email" in rest[0] and "dense" in rest[1] and "bm25" in rest[1]
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    out = guide("ask", "x", "--index", str(tmp_path / "nothing"))
+    assert out.returncode != 0 and "guide build-index" in out.stderr
+    serve = guide("serve", "--port", "0", env={"GUIDE_INSTANCE_PATH": str(tmp_path)})
+    assert serve.returncode == 1 and "not built yet" in serve.stderr
+
+
+def test_build_index_reports_content_errors(tmp_path):
+    (tmp_path / "faq" / "ja").mkdir(parents=True)
+    (tmp_path / "faq" / "ja" / "a.md").write_text("---\ntitle: a\n---\n", encoding="utf-8")
+    out = guide("build-index", "--content", str(tmp_path), "--out", str(tmp_path / "idx"))
+    assert out.returncode == 1
+    assert "ja/a.md:4: empty body" in out.stderr and "left as it was" in out.stderr
