@@ -94,7 +94,8 @@ def main() -> None:
                 name = label if label in ("bm25", "fuzzy") else f"{label} ({config})"
                 rows.append([name, *[m[k] for k in ("Recall@1", "Recall@10", "Hit@1", "MRR@10", "nDCG@10")], f"{ms:.1f}"])
                 print(f"{title:40s} {name:28s} " + " ".join(f"{k}={v:.3f}" for k, v in m.items()) + f" {ms:.1f}ms", flush=True)
-                if label == "hybrid" and any(not q["relevant"] for q in queries):
+                calibrated = config == DEFAULTS[f"MODEL_{locale.upper()}"]  # calibrate.py fits the defaults only
+                if label == "hybrid" and calibrated and any(not q["relevant"] for q in queries):
                     na = no_answer_figures(results, queries)
                     rows_na.append([title, config, na["precision"], na["recall"], na["answered_share"], na["answered_correct"]])
             del index

@@ -26,11 +26,13 @@ SUGGEST_TEXT = {
 }
 
 
-def faq_url(faq: Faq, anchor: str | None = None) -> str:
+def faq_url(faq: Faq, anchor: str | None = None, site: str | None = None) -> str:
     base = current_app.config["HELP_BASE_URL"].rstrip("/")
     if not base:
         base = request.host_url.rstrip("/") + "/help" if request else "/help"
-    return f"{base}/{faq.id}" + (f"#{anchor}" if anchor else "")
+    # A site's own FAQ is shown on /help only to a link that names that site.
+    query = f"?site={site}" if faq.sites is not None and site else ""
+    return f"{base}/{faq.id}{query}" + (f"#{anchor}" if anchor else "")
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -38,7 +40,7 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def hit_json(hit: Hit, full: bool = False) -> dict[str, Any]:
+def hit_json(hit: Hit, site: str | None, full: bool = False) -> dict[str, Any]:
     faq = hit.faq
     sec = faq.sections[hit.section] if hit.section is not None and hit.section < len(faq.sections) else None
     anchor = sec.anchor if sec else None
@@ -47,7 +49,7 @@ def hit_json(hit: Hit, full: bool = False) -> dict[str, Any]:
         "title": faq.title,
         "category": faq.category,
         "locale": faq.locale,
-        "url": faq_url(faq, anchor),
+        "url": faq_url(faq, anchor, site),
         "score": round(hit.score, 4),
         "snippet": snippet(sec.text if sec else (faq.sections[0].text if faq.sections else "")),
     }
@@ -126,11 +128,11 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
         "suggestions": [],
     }
     if outcome == "answered":
-        body["answer"] = hit_json(top, full=True)
-        body["suggestions"] = [hit_json(h) for h in result.hits[1:3]]
+        body["answer"] = hit_json(top, site, full=True)
+        body["suggestions"] = [hit_json(h, site) for h in result.hits[1:3]]
     elif outcome == "suggested":
         body["message"] = SUGGEST_TEXT[ui_locale]
-        body["suggestions"] = [hit_json(h) for h in result.hits[:3]]
+        body["suggestions"] = [hit_json(h, site) for h in result.hits[:3]]
     else:
         site_cfg = current_app.config["SITES"][site]
         body["message"] = NO_ANSWER_TEXT[ui_locale]

@@ -8,6 +8,7 @@ from . import answers
 from .errors import ApiError
 from .search import Hit
 from .sites import site_key
+from .textnorm import LOCALES
 
 bp = Blueprint("api", __name__)
 
@@ -46,20 +47,21 @@ def search():
         raise ApiError("'k' must be between 1 and 50", 400, "bad_k")
     if len(q) > current_app.config["MAX_QUESTION_CHARS"]:
         raise ApiError("the query is too long", 413, "question_too_long")
-    if locale is not None and locale not in ("ja", "en"):
+    if locale is not None and locale not in LOCALES:
         raise ApiError(f"unknown locale {locale!r}", 400, "bad_locale")
     result = current_app.extensions["guide.index"].current().search(q, locale=locale, k=k, site=site)
     return jsonify({"query": q, "locale": result.locale, "confidence": round(result.confidence, 4),
-                    "results": [answers.hit_json(h) for h in result.hits]})
+                    "results": [answers.hit_json(h, site) for h in result.hits]})
 
 
 def _find_faq(faq_id: str, site: str | None):
+    """The FAQ with this id if ``site`` may see it (FAQs without ``sites:`` are public)."""
     engine = current_app.extensions["guide.index"].current()
     for index in engine.indexes.values():
         row = index.by_id.get(faq_id)
         if row is not None:
             faq = index.faqs[row]
-            if site is None or faq.sites is None or site in faq.sites:
+            if faq.sites is None or site in faq.sites:
                 return faq
     return None
 
@@ -70,7 +72,7 @@ def faq(faq_id: str):
     found = _find_faq(faq_id, site)
     if found is None:
         raise ApiError(f"no FAQ {faq_id!r}", 404, "unknown_faq")
-    body = answers.hit_json(Hit(found, 0.0, {}), full=True)
+    body = answers.hit_json(Hit(found, 0.0, {}), site, full=True)
     body.pop("score")
     body["questions"] = found.questions
     body["tags"] = found.tags
@@ -128,13 +130,14 @@ def home():
 @bp.get("/help/")
 def help_index():
     engine = current_app.extensions["guide.index"].current()
-    groups = [(loc, sorted(idx.faqs, key=lambda f: (f.category, f.title))) for loc, idx in engine.indexes.items()]
+    groups = [(loc, sorted((f for f in idx.faqs if f.sites is None), key=lambda f: (f.category, f.title)))
+              for loc, idx in engine.indexes.items()]
     return render_template_string(_INDEX, groups=groups)
 
 
 @bp.get("/help/<faq_id>")
 def help_page(faq_id: str):
-    found = _find_faq(faq_id, None)
+    found = _find_faq(faq_id, request.args.get("site"))
     if found is None:
         abort(404)
     # faq.html was sanitised with an allow-list when the index was built.

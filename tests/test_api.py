@@ -169,3 +169,27 @@ def test_home_page_searches(client):
     assert "<ol>" in page and "/help/ja-invoices-" in page
     assert client.get("/").status_code == 200
 
+
+
+def test_site_scoped_faqs_stay_with_their_site(tmp_path):
+    from guide_server import create_app
+    from guide_server.builder import build
+
+    from .conftest import FAQ_EN, MODELS, write_content
+
+    root = write_content(tmp_path / "content", {
+        "en/shared.md": FAQ_EN,
+        "en/acme-erp.md": "---\ntitle: How do I export to Acme ERP?\nsites: [acme]\n---\nUse the Acme button.\n",
+    })
+    build(root, tmp_path / "idx", MODELS, progress=False)
+    app = create_app({"INDEX_DIR": str(tmp_path / "idx"), "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
+                      "RELOAD_INTERVAL": 0, "SITES": {"demo": {}, "acme": {}}})
+    client = app.test_client()
+    assert_error(client.get("/api/v1/faq/en-acme-erp?site=demo"), 404, "unknown_faq")
+    faq = client.get("/api/v1/faq/en-acme-erp?site=acme").get_json()
+    assert faq["url"].endswith("/help/en-acme-erp?site=acme")
+    assert client.get("/help/en-acme-erp").status_code == 404
+    assert client.get("/help/en-acme-erp?site=acme").status_code == 200
+    assert "en-acme-erp" not in client.get("/help/").get_data(as_text=True)
+    shared = client.get("/api/v1/faq/en-shared?site=demo").get_json()
+    assert shared["url"].endswith("/help/en-shared")
