@@ -88,7 +88,6 @@ class FaqSearch:
         self.weights = {loc: dict(DEFAULT_WEIGHTS, **((weights or {}).get(loc) or {})) for loc in LOCALES}
         self.calibration = load_calibration() if calibration is None else calibration
         self.default_locale = default_locale
-        _single_thread_faiss()
 
     def locale_for(self, text: str, locale: str | None) -> str:
         wanted = locale or detect_locale(text, self.default_locale)
@@ -167,15 +166,6 @@ class FaqSearch:
             m = models[target]
             out.append(_sigmoid(m["bias"] + sum(m["coef"][f] * features[f] for f in FEATURES)))
         return out[0], out[1]
-
-
-def _single_thread_faiss() -> None:
-    # One query is a small search: OpenMP's thread start-up and spinning cost more
-    # than they save (4 ms vs 0.5 ms a query at 1,000 FAQs), and request threads
-    # already keep both cores busy.
-    import faiss
-
-    faiss.omp_set_num_threads(1)
 
 
 def _visible(faq: Faq, site: str | None) -> bool:
