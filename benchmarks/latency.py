@@ -220,7 +220,14 @@ def main() -> None:
     ap.add_argument("--faqs", type=int, default=10000)
     ap.add_argument("--requests", type=int, default=320, help="requests per (locale, clients) run")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--serve-only", action="store_true", help="reuse the built indexes; measure the servers only (no report)")
     args = ap.parse_args()
+    if args.serve_only:
+        queries = {loc: [q["query"] for q in load_queries(ROOT / f"benchmarks/queries/{loc}.jsonl")] for loc in ("ja", "en")}
+        for name, index_dir in (("sample", WORK / "latency-sample-index"), ("big", WORK / f"scale-{args.faqs}-index")):
+            _, info = measure(name, index_dir, queries, args.requests)
+            info.pop("server").stop()
+        return
 
     queries = {loc: [q["query"] for q in load_queries(ROOT / f"benchmarks/queries/{loc}.jsonl")] for loc in ("ja", "en")}
 

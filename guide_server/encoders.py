@@ -113,7 +113,8 @@ class SentenceTransformerEncoder(Encoder):
             raise _missing("sentence-transformers", spec) from exc
         self.spec = spec
         self.version = "sentence-transformers " + _version("sentence-transformers")
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{spec}")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{spec}",
+                                        initializer=_one_torch_thread)
         self._model = self._pool.submit(SentenceTransformer, path or spec, device="cpu").result()
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
@@ -147,6 +148,14 @@ class SentenceTransformerEncoder(Encoder):
 
     def encode_docs(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._doc_prompt)
+
+
+def _one_torch_thread() -> None:
+    # One intra-op thread: a server runs a worker process per core, and two workers'
+    # OpenMP teams spinning on two cores stalled each other (p50 1.9 s at 16 clients).
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _minilm(spec: str) -> Encoder:
