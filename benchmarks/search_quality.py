@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from guide_server import settings  # noqa: E402
 from guide_server.builder import build, load_indexes  # noqa: E402
-from guide_server.search import FaqSearch, parse_weights  # noqa: E402
+from guide_server.search import FaqSearch, decide_outcome, parse_weights  # noqa: E402
 
 METHOD_SETS = {"dense": ("dense",), "bm25": ("bm25",), "fuzzy": ("fuzzy",), "hybrid": ("dense", "bm25", "fuzzy")}
 DEFAULTS = settings.defaults()
@@ -46,14 +46,13 @@ def evaluate(engine: FaqSearch, queries: list[dict], locale: str, methods) -> tu
 
 def no_answer_figures(results, queries) -> dict[str, float]:
     """'No answer' as a detector of unanswerable questions, at the default thresholds."""
-    suggest = DEFAULTS["SUGGEST_THRESHOLD"]
-    flagged = [r.answerable < suggest or not r.hits for r in results]
+    said = [decide_outcome(r, DEFAULTS["SUGGEST_THRESHOLD"], DEFAULTS["ANSWER_THRESHOLD"]) for r in results]
+    flagged = [s == "no_answer" for s in said]
     truth = [not q["relevant"] for q in queries]
     tp = sum(f and t for f, t in zip(flagged, truth))
     fp = sum(f and not t for f, t in zip(flagged, truth))
     fn = sum(t and not f for f, t in zip(flagged, truth))
-    answer = DEFAULTS["ANSWER_THRESHOLD"]
-    answered = [(r, q) for r, q, f in zip(results, queries, flagged) if not f and r.confidence >= answer]
+    answered = [(r, q) for r, q, s in zip(results, queries, said) if s == "answered"]
     correct = sum(1 for r, q in answered if r.hits[0].faq.id in q["relevant"])
     return {
         "precision": tp / (tp + fp) if tp + fp else 0.0,

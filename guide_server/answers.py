@@ -10,7 +10,7 @@ from flask import current_app, request
 from . import store
 from .content import Faq
 from .errors import ApiError
-from .search import Hit, Result
+from .search import Hit, Result, decide_outcome
 from .textnorm import LOCALES
 
 SNIPPET_CHARS = 160
@@ -62,9 +62,7 @@ def hit_json(hit: Hit, site: str | None, full: bool = False) -> dict[str, Any]:
 
 def decide(result: Result) -> str:
     cfg = current_app.config
-    if not result.hits or result.answerable < cfg["SUGGEST_THRESHOLD"]:
-        return "no_answer"
-    return "answered" if result.confidence >= cfg["ANSWER_THRESHOLD"] else "suggested"
+    return decide_outcome(result, cfg["SUGGEST_THRESHOLD"], cfg["ANSWER_THRESHOLD"])
 
 
 def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]]:
@@ -108,8 +106,9 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
         for other in LOCALES:
             if other != result.locale and other in engine.indexes:
                 alt = engine.search(question, locale=other, k=10, site=site)
-                if alt.answerable > result.answerable and decide(alt) != "no_answer":
-                    result, outcome = alt, decide(alt)
+                alt_outcome = decide(alt)
+                if alt.answerable > result.answerable and alt_outcome != "no_answer":
+                    result, outcome = alt, alt_outcome
     ui_locale = locale or result.locale
     top = result.hits[0] if result.hits else None
     user = payload.get("user") if isinstance(payload.get("user"), str) else None

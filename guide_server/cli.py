@@ -79,14 +79,12 @@ def _search_engine(index_dir: str | None):
 
 def run_ask(args) -> int:
     engine, cfg = _search_engine(args.index)
+    from .search import decide_outcome
+
     result = engine.search(args.question, locale=args.locale, k=args.k)
-    if not result.hits or result.answerable < cfg["SUGGEST_THRESHOLD"]:
-        outcome = "no answer"
-    elif result.confidence >= cfg["ANSWER_THRESHOLD"]:
-        outcome = "answer"
-    else:
-        outcome = "suggestions"
-    print(f"{outcome}  (answerable {result.answerable:.2f}, no answer below {cfg['SUGGEST_THRESHOLD']}; "
+    said = {"no_answer": "no answer", "answered": "answer", "suggested": "suggestions"}[
+        decide_outcome(result, cfg["SUGGEST_THRESHOLD"], cfg["ANSWER_THRESHOLD"])]
+    print(f"{said}  (answerable {result.answerable:.2f}, no answer below {cfg['SUGGEST_THRESHOLD']}; "
           f"confidence {result.confidence:.2f}, answered at {cfg['ANSWER_THRESHOLD']}; locale {result.locale})")
     for n, hit in enumerate(result.hits, 1):
         sec = hit.faq.sections[hit.section] if hit.section is not None else None

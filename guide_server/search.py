@@ -168,5 +168,12 @@ class FaqSearch:
         return out[0], out[1]
 
 
+def decide_outcome(result: Result, suggest_threshold: float, answer_threshold: float) -> str:
+    """``no_answer`` (nothing answerable), ``answered`` (a confident top hit) or ``suggested``."""
+    if not result.hits or result.answerable < suggest_threshold:
+        return "no_answer"
+    return "answered" if result.confidence >= answer_threshold else "suggested"
+
+
 def _visible(faq: Faq, site: str | None) -> bool:
     return site is None or faq.sites is None or site in faq.sites

@@ -106,3 +106,4 @@ def test_single_query_fast_path_matches_batch_encoding(spec):
     batch = enc.encode_queries(["請求書を取り消したい", "a much longer second text so that padding is involved here"])[0]
     assert np.allclose(one, batch, atol=1e-4)
     assert abs(float(np.linalg.norm(one)) - 1.0) < 1e-5
+
