@@ -128,9 +128,10 @@ class FaqSearch:
         if len(methods) == 1:  # a single method ranks by its raw score (ties broken by dense)
             raw = {"dense": dense.mean(axis=1), "bm25": bm25, "fuzzy": fuzzy}[methods[0]]
             fused = raw.astype(np.float32)
-        order = np.argsort(-fused, kind="stable")[:k]
+        # the confidence features read the whole ranking, so they do not depend on k
+        order = np.argsort(-fused, kind="stable")
         hits = []
-        for n in order:
+        for n in order[:k]:
             faq = index.faqs[rows[n]]
             section = index.best_section(int(rows[n]), sig.qvecs)
             hits.append(Hit(faq, float(fused[n]), {

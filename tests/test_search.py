@@ -107,3 +107,9 @@ def test_single_query_fast_path_matches_batch_encoding(spec):
     assert np.allclose(one, batch, atol=1e-4)
     assert abs(float(np.linalg.norm(one)) - 1.0) < 1e-5
 
+
+def test_confidence_does_not_depend_on_k(engine):
+    one = engine.search("請求書って郵便で送れたりする？", k=1)
+    ten = engine.search("請求書って郵便で送れたりする？", k=10)
+    assert len(one.hits) == 1 and one.hits[0].faq.id == ten.hits[0].faq.id
+    assert (one.confidence, one.answerable) == (ten.confidence, ten.answerable)
