@@ -23,7 +23,7 @@ import numpy as np
 
 from .content import ContentError, Faq, load_content
 from .encoders import get_encoder, parse_specs
-from .index import LocaleIndex
+from .index import LocaleIndex, read_docs
 from .textnorm import LOCALES
 
 FORMAT_VERSION = 1
@@ -86,24 +86,78 @@ class _SpecOnly:
         self.spec, self.dim, self.version = spec, dim, version
 
 
-def _previous(index_dir: Path) -> tuple[dict[str, Faq], dict[str, list], dict[str, LocaleIndex]]:
-    build = current_build(index_dir)
-    if build is None:
-        return {}, {}, {}
-    try:
-        manifest = read_manifest(build)
-        if manifest.get("format_version") != FORMAT_VERSION:
-            return {}, {}, {}
-        indexes = {}
-        for locale, info in manifest["locales"].items():
-            if info.get("tokenizer") != TOKENIZERS[locale]:
-                continue
+class _Previous:
+    """The live build, read as far as a new build needs it.
+
+    Every locale's FAQ records are read (unchanged files are not parsed again); a
+    locale's vectors and lexical index are loaded only if that locale changed. After a
+    build the new indexes stay in memory, so the next build in the same process (a
+    ``--watch`` loop) reads nothing back from disk.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.build, self.manifest, self.docs, self.indexes = current_build(index_dir), {}, {}, {}
+        if self.build is None:
+            return
+        memo = _memo.get(str(index_dir.resolve()))
+        try:
+            if memo and memo["build"] == self.build:
+                self.manifest, self.indexes = memo["manifest"], dict(memo["indexes"])
+            else:
+                self.manifest = read_manifest(self.build)
+            if self.manifest.get("format_version") != FORMAT_VERSION:
+                self.manifest, self.indexes = {}, {}
+            for locale in self.usable_locales():
+                if locale in self.indexes:
+                    idx = self.indexes[locale]
+                    self.docs[locale] = (idx.faqs, idx.doc_tokens, None, None)
+                else:
+                    self.docs[locale] = read_docs(self.build / locale)
+        except (OSError, ValueError, KeyError):
+            self.manifest, self.docs, self.indexes = {}, {}, {}  # an unreadable old build only costs the cache
+
+    def usable_locales(self) -> list[str]:
+        return [loc for loc, info in self.manifest.get("locales", {}).items() if info.get("tokenizer") == TOKENIZERS.get(loc)]
+
+    def parsed(self) -> dict[str, Faq]:
+        return {f.hash: f for docs in self.docs.values() for f in docs[0]}
+
+    def stamps(self) -> dict[str, list]:
+        return self.manifest.get("file_stamps", {})
+
+    def unchanged(self, locale: str, items: list[Faq], specs: list[str]) -> bool:
+        """Same files with the same content, and the same encoders: the old folder can be kept as it is."""
+        info = self.manifest.get("locales", {}).get(locale)
+        if locale not in self.docs or not info or [e["spec"] for e in info["encoders"]] != specs:
+            return False
+        return [(f.path, f.hash) for f in self.docs[locale][0]] == [(f.path, f.hash) for f in items]
+
+    def index(self, locale: str) -> LocaleIndex | None:
+        if locale not in self.docs:
+            return None
+        if locale not in self.indexes:
+            info = self.manifest["locales"][locale]
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
-            indexes[locale] = LocaleIndex.load(locale, build / locale, encs, mmap=False)
-    except (OSError, ValueError, KeyError):
-        return {}, {}, {}  # an unreadable old build only costs the cache
-    parsed = {f.hash: f for idx in indexes.values() for f in idx.faqs}
-    return parsed, manifest.get("file_stamps", {}), indexes
+            try:
+                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False, docs=self.docs[locale],
+                                                      lexical=False)
+            except (OSError, ValueError, KeyError):
+                return None
+        return self.indexes[locale]
+
+
+_memo: dict[str, dict] = {}  # index folder -> the last build this process made there, in memory
+
+
+def _keep_folder(src: Path, dest: Path) -> None:
+    """An unchanged locale's folder, hard-linked into the new build (builds are never modified)."""
+    def link(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dest, copy_function=link)
 
 
 @contextlib.contextmanager
@@ -126,9 +180,9 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
     """Build the index for ``content_dir`` into ``index_dir`` and make it live; returns the manifest."""
     started = time.perf_counter()
     with _build_lock(index_dir):
-        parsed, stamps, old_indexes = _previous(index_dir)
+        prev = _Previous(index_dir)
         seen: dict[str, list] = {}
-        faqs, errors = load_content(content_dir / "faq", parsed, stamps, seen)
+        faqs, errors = load_content(content_dir / "faq", prev.parsed(), prev.stamps(), seen)
         if errors:
             raise BuildError(errors)
         by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
@@ -137,11 +191,17 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         tmp = builds / f".tmp-{build_id}"
         tmp.mkdir(parents=True)
         try:
-            manifest_locales, embedded = {}, 0
+            manifest_locales, embedded, kept = {}, 0, {}
             for locale, items in by_locale.items():
                 if not items:
                     continue
                 specs = parse_specs(models[locale])
+                if prev.unchanged(locale, items, specs):
+                    _keep_folder(prev.build / locale, tmp / locale)
+                    manifest_locales[locale] = prev.manifest["locales"][locale]
+                    if locale in prev.indexes:
+                        kept[locale] = prev.indexes[locale]
+                    continue
                 bars = []
 
                 def start_bar(total, locale=locale, bars=bars):
@@ -149,13 +209,14 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                     bars.append(bar)
                     return bar.update if bar else None
 
-                index = LocaleIndex.build(locale, items, specs, get_encoder, old_indexes.get(locale), start_bar)
+                index = LocaleIndex.build(locale, items, specs, get_encoder, prev.index(locale), start_bar)
                 for bar in bars:
                     if bar:
                         bar.close()
                 embedded += index.embedded
                 encoders = index.encoders
                 index.save(tmp / locale)
+                kept[locale] = index
                 manifest_locales[locale] = {
                     "encoders": [{"spec": e.spec, "dim": e.dim, "version": e.version} for e in encoders],
                     "tokenizer": TOKENIZERS[locale],
@@ -188,6 +249,8 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         pointer.write_text(build_id + "\n")
         os.replace(pointer, index_dir / "CURRENT")
         _prune(builds, keep)
+        _memo.clear()  # one build kept in memory per process, not one per folder ever built
+        _memo[str(index_dir.resolve())] = {"build": builds / build_id, "manifest": manifest, "indexes": kept}
         return manifest
 
 

@@ -219,11 +219,13 @@ def derive_id(relpath: str, locale: str) -> str:
 def faq_files(faq_dir: Path) -> list[str]:
     """Relative paths of FAQ files, sorted; drafts and hidden folders are skipped."""
     out = []
-    for root, dirs, files in os.walk(faq_dir):
+    top = os.path.join(str(faq_dir), "")
+    for root, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith((".", "_")))
+        prefix = os.path.join(root, "")[len(top):].replace(os.sep, "/")
         for name in files:
             if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith((".", "_")):
-                out.append(os.path.relpath(os.path.join(root, name), faq_dir).replace(os.sep, "/"))
+                out.append(prefix + name)
     return sorted(out)
 
 

@@ -83,7 +83,8 @@ class LocaleIndex:
         self._id_order = np.argsort(view_ids)
         self._lines = lines or [None] * len(faqs)  # docs.jsonl lines as read, reused when saving
         self.faiss = faiss_indexes or [_faiss_index(v, view_ids) for v in vectors]
-        self.bm25 = bm25 or _bm25_index(doc_tokens)
+        # bm25=False: no lexical index (a previous build read only as a cache for the next)
+        self.bm25 = _bm25_index(doc_tokens) if bm25 is None else (bm25 or None)
 
     def fuzzy_of(self, row: int) -> list[str]:
         return self._fuzzy_choices[self._fuzzy_starts[row]:self._fuzzy_starts[row + 1]]
@@ -190,23 +191,17 @@ class LocaleIndex:
         self.bm25.save(str(folder / "bm25"), show_progress=False)
 
     @classmethod
-    def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True) -> LocaleIndex:
+    def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True,
+             docs: Docs | None = None, lexical: bool = True) -> LocaleIndex:
         """Load a saved index. Vectors are memory-mapped: fast to open, and shared between worker
         processes through the page cache. IVF lists are too, unless ``mmap`` is off (a build
-        updates a copy of the previous build's IVF index, and a mapped one cannot be copied)."""
+        updates a copy of the previous build's IVF index, and a mapped one cannot be copied).
+        ``docs`` is what :func:`read_docs` returned for this folder, when it was read already;
+        ``lexical=False`` skips the BM25 index, which a build makes anew anyway."""
         import bm25s
         import faiss
 
-        from .content import Faq as FaqRecord
-
-        faqs, doc_tokens, fuzzy_strings, lines = [], [], [], []
-        with open(folder / "docs.jsonl", encoding="utf-8") as fh:
-            for i, line in enumerate(fh):
-                rec = json.loads(line)
-                doc_tokens.append(rec.pop("tokens"))
-                fuzzy_strings.extend((i, s) for s in rec.pop("fuzzy"))
-                faqs.append(FaqRecord.from_record(rec))
-                lines.append(line)
+        faqs, doc_tokens, fuzzy_strings, lines = docs or read_docs(folder)
         view_ids = np.load(folder / "view_ids.npy")
         vectors, indexes = [], []
         for e in range(len(encoders)):
@@ -215,7 +210,7 @@ class LocaleIndex:
             path = folder / f"dense-{e}.faiss"
             flags = faiss.IO_FLAG_MMAP if mmap else 0
             indexes.append(faiss.read_index(str(path), flags) if path.exists() else _faiss_index(vec, view_ids))
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0) if doc_tokens else None
+        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0) if doc_tokens and lexical else False
         return cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
                    np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25, lines)
 
@@ -338,6 +333,24 @@ def _segment_max(values: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
     np.maximum.at(out, seg, values.astype(np.float32))
     out[np.isinf(out)] = 0.0
     return out
+
+
+Docs = tuple  # (faqs, doc_tokens, fuzzy_strings, lines), as read_docs returns
+
+
+def read_docs(folder: Path) -> Docs:
+    """The FAQ records of a saved index (docs.jsonl), without its vectors and lexical index."""
+    from .content import Faq as FaqRecord
+
+    faqs, doc_tokens, fuzzy_strings, lines = [], [], [], []
+    with open(folder / "docs.jsonl", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            rec = json.loads(line)
+            doc_tokens.append(rec.pop("tokens"))
+            fuzzy_strings.extend((i, s) for s in rec.pop("fuzzy"))
+            faqs.append(FaqRecord.from_record(rec))
+            lines.append(line)
+    return faqs, doc_tokens, fuzzy_strings, lines
 
 
 def _is_flat(index) -> bool:

@@ -108,3 +108,42 @@ def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, m
     ivf = indexes["en"].faiss[0]
     assert ivf.ntotal == len(indexes["en"].view_ids)
     assert FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id == before
+
+
+def test_an_unchanged_locale_is_linked_not_rebuilt(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    before = current_build(out)
+    path = small_content / "faq/ja/billing/plans.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+    build(small_content, out, MODELS, progress=False)
+    after = current_build(out)
+    assert (after / "en" / "docs.jsonl").stat().st_ino == (before / "en" / "docs.jsonl").stat().st_ino
+    assert (after / "ja" / "docs.jsonl").stat().st_ino != (before / "ja" / "docs.jsonl").stat().st_ino
+    build(small_content, out, MODELS, progress=False, keep=1)  # the first build is pruned; its links live on
+    assert not before.exists()
+    _, indexes = load_indexes(out, MODELS)
+    assert FaqSearch(indexes).search("forgot my password").hits[0].faq.id == "en-security-password-reset"
+
+
+def test_a_rebuild_from_disk_equals_one_from_memory(small_content, tmp_path):
+    """The builder keeps its last build in memory (for --watch); reading it back from disk must give the same index."""
+    import shutil
+
+    import numpy as np
+
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    path = small_content / "faq/en/security/password-reset.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n## Locked out\nAfter five failed tries, wait ten minutes.\n",
+                    encoding="utf-8")
+    shutil.copytree(out, tmp_path / "copy")
+    build(small_content, out, MODELS, progress=False)  # from the in-memory build
+    builder._memo.clear()
+    build(small_content, tmp_path / "copy", MODELS, progress=False)  # from disk
+    (_, mem), (_, disk) = load_indexes(out, MODELS), load_indexes(tmp_path / "copy", MODELS)
+    for locale in ("ja", "en"):
+        assert [f.hash for f in mem[locale].faqs] == [f.hash for f in disk[locale].faqs]
+        assert np.array_equal(mem[locale].view_ids, disk[locale].view_ids)
+        assert np.allclose(mem[locale].vectors[0], disk[locale].vectors[0], atol=1e-6)
+        assert mem[locale].doc_tokens == disk[locale].doc_tokens

