@@ -23,7 +23,7 @@ import numpy as np
 
 from .content import ContentError, Faq, load_content
 from .encoders import get_encoder, parse_specs
-from .index import LocaleIndex, read_docs
+from .index import LocaleIndex, folder_key, read_docs
 from .textnorm import LOCALES
 
 FORMAT_VERSION = 1
@@ -280,8 +280,12 @@ def _own_version() -> str:
         return "0.0.0"
 
 
-def load_indexes(index_dir: Path, models: dict[str, str] | None = None) -> tuple[dict, dict[str, LocaleIndex]]:
-    """Load the live build: (manifest, {locale: LocaleIndex}). Raises IndexMismatch or FileNotFoundError."""
+def load_indexes(index_dir: Path, models: dict[str, str] | None = None,
+                 loaded: dict[str, LocaleIndex] | None = None) -> tuple[dict, dict[str, LocaleIndex]]:
+    """Load the live build: (manifest, {locale: LocaleIndex}). Raises IndexMismatch or FileNotFoundError.
+
+    A locale in ``loaded`` whose folder the new build kept (hard-linked, see ``_keep_folder``)
+    is reused as it is instead of being read again."""
     build = current_build(index_dir)
     if build is None:
         raise FileNotFoundError(f"no index in {index_dir}: build one with `guide build-index`")
@@ -293,7 +297,11 @@ def load_indexes(index_dir: Path, models: dict[str, str] | None = None) -> tuple
         for enc, e in zip(encoders, info["encoders"]):
             if enc.dim != e["dim"]:
                 raise IndexMismatch(f"encoder {e['spec']} now gives {enc.dim} dimensions, the index has {e['dim']}: rebuild it")
-        indexes[locale] = LocaleIndex.load(locale, build / locale, encoders)
+        old = (loaded or {}).get(locale)
+        if old is not None and old.folder_key is not None and old.folder_key == folder_key(build / locale):
+            indexes[locale] = old
+        else:
+            indexes[locale] = LocaleIndex.load(locale, build / locale, encoders)
     return manifest, indexes
 
 

@@ -32,10 +32,12 @@ def add_build_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-en", help="dense encoder(s) for English")
     p.add_argument("--check", action="store_true", help="validate the content only; exit 1 on errors")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--watch", action="store_true",
+                   help="stay running and rebuild whenever a file under faq/ changes (models stay loaded, so a one-file edit takes seconds)")
 
 
 def run_build(args) -> int:
-    from .builder import BuildError, build, validate
+    from .builder import validate
 
     cfg = _app_config(args)
     content = Path(args.content or cfg["CONTENT_DIR"])
@@ -50,8 +52,17 @@ def run_build(args) -> int:
         return 1 if errors else 0
     models = {"ja": args.model_ja or cfg["MODEL_JA"], "en": args.model_en or cfg["MODEL_EN"]}
     out = Path(args.out or cfg["INDEX_DIR"])
+    status = _build_once(content, out, models, args.quiet)
+    if args.watch:
+        return _watch(content, out, models, args.quiet)
+    return status
+
+
+def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool) -> int:
+    from .builder import BuildError, build
+
     try:
-        manifest = build(content, out, models, progress=False if args.quiet else None)
+        manifest = build(content, out, models, progress=False if quiet else None)
     except BuildError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
@@ -59,8 +70,36 @@ def run_build(args) -> int:
         return 1
     counts = ", ".join(f"{loc}: {info['faqs']} FAQs" for loc, info in manifest["locales"].items())
     print(f"built {manifest['build_id']} in {manifest['build_seconds']}s ({counts}; "
-          f"{manifest['views_embedded']} texts embedded) -> {out}")
+          f"{manifest['views_embedded']} texts embedded) -> {out}", flush=True)
     return 0
+
+
+def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interval: float = 0.5) -> int:
+    """Rebuild on every change under faq/ until interrupted; a failed build keeps the last good index."""
+    import time
+
+    from .content import faq_files, file_stamp
+
+    def snapshot() -> dict:
+        found = {}
+        for rel in faq_files(content / "faq"):
+            try:
+                found[rel] = file_stamp(content / "faq" / rel)
+            except FileNotFoundError:  # deleted while we looked
+                pass
+        return found
+
+    print(f"watching {content / 'faq'} (Ctrl-C to stop)", flush=True)
+    last = snapshot()
+    try:
+        while True:
+            time.sleep(interval)
+            now = snapshot()
+            if now != last:
+                last = now
+                _build_once(content, out, models, quiet)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _search_engine(index_dir: str | None):

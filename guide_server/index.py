@@ -85,6 +85,7 @@ class LocaleIndex:
         self.faiss = faiss_indexes or [_faiss_index(v, view_ids) for v in vectors]
         # bm25=False: no lexical index (a previous build read only as a cache for the next)
         self.bm25 = _bm25_index(doc_tokens) if bm25 is None else (bm25 or None)
+        self.folder_key = None  # set when loaded from a folder: which files it was read from
 
     def fuzzy_of(self, row: int) -> list[str]:
         return self._fuzzy_choices[self._fuzzy_starts[row]:self._fuzzy_starts[row + 1]]
@@ -210,9 +211,12 @@ class LocaleIndex:
             path = folder / f"dense-{e}.faiss"
             flags = faiss.IO_FLAG_MMAP if mmap else 0
             indexes.append(faiss.read_index(str(path), flags) if path.exists() else _faiss_index(vec, view_ids))
-        bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0) if doc_tokens and lexical else False
-        return cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
-                   np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25, lines)
+        bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=mmap, show_progress=False, verbosity=0)
+                if doc_tokens and lexical else False)
+        index = cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
+                    np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25, lines)
+        index.folder_key = folder_key(folder)
+        return index
 
     # ---- scoring ----------------------------------------------------------------------
     def query_vectors(self, text: str) -> list[np.ndarray]:
@@ -333,6 +337,12 @@ def _segment_max(values: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
     np.maximum.at(out, seg, values.astype(np.float32))
     out[np.isinf(out)] = 0.0
     return out
+
+
+def folder_key(folder: Path) -> tuple[int, int, int]:
+    """Identifies a saved index's files: the same key in two builds means the folder was hard-linked, unchanged."""
+    st = (folder / "docs.jsonl").stat()
+    return st.st_dev, st.st_ino, st.st_mtime_ns
 
 
 Docs = tuple  # (faqs, doc_tokens, fuzzy_strings, lines), as read_docs returns

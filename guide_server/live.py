@@ -44,7 +44,8 @@ class LiveIndex:
             if build.name == self.build_name:
                 return False
             try:
-                manifest, indexes = load_indexes(self.index_dir, self.models)
+                before = self._search.indexes if self._search is not None else None
+                manifest, indexes = load_indexes(self.index_dir, self.models, before)
                 for index in indexes.values():
                     index.query_vectors("warm up")  # first calls into a model are slow; pay that here
             except Exception as exc:  # keep serving the old build; say why on /health

@@ -43,3 +43,30 @@ def test_build_index_reports_content_errors(tmp_path):
     out = guide("build-index", "--content", str(tmp_path), "--out", str(tmp_path / "idx"))
     assert out.returncode == 1
     assert "ja/a.md:4: empty body" in out.stderr and "left as it was" in out.stderr
+
+
+def test_watch_rebuilds_when_a_file_changes(small_content, tmp_path):
+    import time
+
+    from guide_server.builder import load_indexes
+
+    out = tmp_path / "idx"
+    proc = subprocess.Popen([sys.executable, "index_builder.py", "--content", str(small_content), "--out", str(out),
+                             "--quiet", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        assert proc.stdout.readline().startswith("built ")
+        assert proc.stdout.readline().startswith("watching ")
+        path = small_content / "faq/ja/billing/plans.md"
+        path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+        line = proc.stdout.readline()
+        assert line.startswith("built ") and "1 texts embedded" in line
+        (small_content / "faq/ja/billing/broken.md").write_text("---\ntitle: [\n---\nx\n", encoding="utf-8")
+        time.sleep(2)
+        assert proc.poll() is None  # a content error does not stop the watcher
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert "broken.md" in stderr
+    _, indexes = load_indexes(out)
+    assert "年払い" in indexes["ja"].faqs[indexes["ja"].by_id["ja-billing-plans"]].body

@@ -65,3 +65,23 @@ def test_new_build_is_served_without_restart_and_without_failed_requests(small_c
         app.extensions["guide.index"].close()
     assert not failures, failures[:3]
     assert len(done) > asked_before  # questions kept flowing across the swap
+
+
+def test_a_reload_keeps_the_locales_that_did_not_change(small_content, tmp_path):
+    from guide_server.live import LiveIndex
+    from guide_server.search import parse_weights
+
+    index_dir = tmp_path / "idx"
+    build(small_content, index_dir, MODELS, progress=False)
+    live = LiveIndex(index_dir, MODELS, {loc: parse_weights("dense=1,bm25=1,fuzzy=0") for loc in MODELS}, "ja", interval=0)
+    assert live.load()
+    before = dict(live.current().indexes)
+    path = small_content / "faq/ja/billing/plans.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+    build(small_content, index_dir, MODELS, progress=False)
+    assert live.load()
+    after = live.current().indexes
+    assert after["en"] is before["en"]  # hard-linked folder: the loaded index is reused
+    assert after["ja"] is not before["ja"]
+    assert "年払い" in after["ja"].faqs[after["ja"].by_id["ja-billing-plans"]].body
+    assert live.current().search("forgot my password", locale="en").hits[0].faq.id == "en-security-password-reset"
