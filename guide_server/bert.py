@@ -4,7 +4,8 @@ sentence-transformers runs a short query through MiniLM in 8-9 ms on one thread;
 this forward pass, with query, key and value fused into one matrix and no
 general-purpose model machinery around it, takes about 5 ms and gives the same
 vectors (cosine 0.9999999), and a process that never imports transformers
-starts seconds sooner. Only the common shape is handled (a ``BertModel`` with
+starts seconds sooner. The same pass in numpy serves processes that embed only a
+few texts (a one-file rebuild), which then need not import torch at all. Only the common shape is handled (a ``BertModel`` with
 absolute positions and GELU, then mean or CLS pooling, then optional
 normalisation); :class:`BertRunner` raises :class:`Unsupported` for anything
 else and the caller falls back to sentence-transformers.
@@ -13,9 +14,12 @@ else and the caller falls back to sentence-transformers.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
+
+FEW_TEXTS = 16  # up to this many texts, numpy is quicker than importing torch
 
 
 class Unsupported(Exception):
@@ -69,18 +73,17 @@ class BertRunner:
         self._load_weights(model_dir / "model.safetensors", config)
 
     def _load_weights(self, path: Path, config: dict) -> None:
-        import torch
         from safetensors.numpy import load_file
 
         raw = load_file(str(path))
         prefix = "bert." if any(k.startswith("bert.") for k in raw) else ""
 
-        def w(name: str, transpose: bool = False) -> torch.Tensor:
+        def w(name: str, transpose: bool = False) -> np.ndarray:
             try:
                 value = raw[prefix + name].astype(np.float32)
             except KeyError:
                 raise Unsupported(f"weight {name} missing") from None
-            return torch.from_numpy(np.ascontiguousarray(value.T if transpose else value))
+            return np.ascontiguousarray(value.T if transpose else value)
 
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -94,8 +97,8 @@ class BertRunner:
             p = f"encoder.layer.{i}.attention."
             q = f"encoder.layer.{i}."
             # Query, key and value as one matrix: one matmul instead of three.
-            qkv = torch.cat([w(p + f"self.{n}.weight", True) for n in ("query", "key", "value")], dim=1).contiguous()
-            qkv_b = torch.cat([w(p + f"self.{n}.bias") for n in ("query", "key", "value")])
+            qkv = np.ascontiguousarray(np.concatenate([w(p + f"self.{n}.weight", True) for n in ("query", "key", "value")], axis=1))
+            qkv_b = np.concatenate([w(p + f"self.{n}.bias") for n in ("query", "key", "value")])
             self.layers.append((
                 qkv, qkv_b, w(p + "output.dense.weight", True), w(p + "output.dense.bias"),
                 (w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias")),
@@ -103,54 +106,114 @@ class BertRunner:
                 w(q + "output.dense.weight", True), w(q + "output.dense.bias"),
                 (w(q + "output.LayerNorm.weight"), w(q + "output.LayerNorm.bias")),
             ))
+        self._tensors = None
 
-    def _forward(self, ids, mask):
-        """Pooled vectors for a padded batch; ids and mask are (batch, length) tensors."""
+    def _torch_weights(self):
+        """The same weights as torch tensors (views of the numpy arrays, no copy)."""
+        if self._tensors is None:
+            import torch
+
+            def t(value):
+                return tuple(t(v) for v in value) if isinstance(value, tuple) else torch.from_numpy(value)
+
+            self._tensors = (t(self.word), t(self.position), t(self.token_type), t(self.emb_norm),
+                             [t(layer) for layer in self.layers])
+        return self._tensors
+
+    def _forward_torch(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Pooled vectors for a padded batch; ids and mask are (batch, length) arrays."""
         import torch
         from torch.nn import functional as F
 
+        word, position, token_type, emb_norm, layers = self._torch_weights()
         batch, length = ids.shape
         heads, size, dim = self.heads, self.dim // self.heads, self.dim
+        ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
 
         def norm(x, params):
             return F.layer_norm(x, (dim,), params[0], params[1], self.eps)
 
+        with torch.inference_mode():
+            x = norm(word[ids] + position[:length] + token_type, emb_norm)
+            # Padding is masked out of attention only when there is padding (batches).
+            attn_mask = mask[:, None, None, :].bool() if batch > 1 else None
+            for qkv, qkv_b, out, out_b, norm1, up, up_b, down, down_b, norm2 in layers:
+                h = torch.addmm(qkv_b, x.reshape(-1, dim), qkv).view(batch, length, 3, heads, size).permute(2, 0, 3, 1, 4)
+                context = F.scaled_dot_product_attention(h[0], h[1], h[2], attn_mask=attn_mask)
+                context = context.transpose(1, 2).reshape(-1, dim)
+                x = norm(torch.addmm(out_b, context, out).view(batch, length, dim) + x, norm1)
+                inner = F.gelu(torch.addmm(up_b, x.reshape(-1, dim), up))
+                x = norm(torch.addmm(down_b, inner, down).view(batch, length, dim) + x, norm2)
+            return self._pool(x.numpy(), mask.numpy())
+
+    def _forward_numpy(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The same pass in numpy: slower per text (one BLAS thread is ~3x slower than torch's
+        kernels here), but a process embedding a handful of texts never pays torch's import."""
+        batch, length = ids.shape
+        heads, size, dim = self.heads, self.dim // self.heads, self.dim
+
+        def norm(x, params):
+            mean = x.mean(-1, keepdims=True)
+            var = ((x - mean) ** 2).mean(-1, keepdims=True)
+            return (x - mean) / np.sqrt(var + self.eps) * params[0] + params[1]
+
         x = norm(self.word[ids] + self.position[:length] + self.token_type, self.emb_norm)
-        # Padding is masked out of attention only when there is padding (batches).
-        attn_mask = mask[:, None, None, :].bool() if batch > 1 else None
+        bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :]
+        scale = np.float32(1.0 / np.sqrt(size))
         for qkv, qkv_b, out, out_b, norm1, up, up_b, down, down_b, norm2 in self.layers:
-            h = torch.addmm(qkv_b, x.reshape(-1, dim), qkv).view(batch, length, 3, heads, size).permute(2, 0, 3, 1, 4)
-            context = F.scaled_dot_product_attention(h[0], h[1], h[2], attn_mask=attn_mask)
-            context = context.transpose(1, 2).reshape(-1, dim)
-            x = norm(torch.addmm(out_b, context, out).view(batch, length, dim) + x, norm1)
-            inner = F.gelu(torch.addmm(up_b, x.reshape(-1, dim), up))
-            x = norm(torch.addmm(down_b, inner, down).view(batch, length, dim) + x, norm2)
+            h = (x.reshape(-1, dim) @ qkv + qkv_b).reshape(batch, length, 3, heads, size).transpose(2, 0, 3, 1, 4)
+            scores = (h[0] @ h[1].transpose(0, 1, 3, 2)) * scale + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(-1, dim)
+            x = norm((context @ out + out_b).reshape(batch, length, dim) + x, norm1)
+            inner = x.reshape(-1, dim) @ up + up_b
+            inner = 0.5 * inner * (1.0 + _erf(inner * np.float32(1 / np.sqrt(2))))
+            x = norm((inner @ down + down_b).reshape(batch, length, dim) + x, norm2)
+        return self._pool(x, mask)
+
+    def _pool(self, states: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":
-            return x[:, 0]
+            return states[:, 0]
         weights = mask[:, :, None]
-        return (x * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return (states * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
 
-    def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 32) -> np.ndarray:
-        """One vector per text, in order; batches hold texts of similar length to keep padding small."""
-        import torch
+    @staticmethod
+    def backend_for(n_texts: int) -> str:
+        return "torch" if "torch" in sys.modules or n_texts > FEW_TEXTS else "numpy"
 
+    def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 32,
+               backend: str | None = None) -> np.ndarray:
+        """One vector per text, in order; batches hold texts of similar length to keep padding small.
+
+        ``backend`` is "torch" or "numpy"; by default torch, unless it is not imported yet and
+        there are only a few texts (a one-file rebuild), where importing it would cost more."""
         out = np.zeros((len(texts), self.dim), np.float32)
         if not texts:
             return out
+        forward = self._forward_torch if (backend or self.backend_for(len(texts))) == "torch" else self._forward_numpy
         prefix = self.prompts.get(prompt, "") if prompt else ""
         encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start:start + batch_size]
-                length = max(len(encodings[i].ids) for i in rows)
-                ids = torch.zeros((len(rows), length), dtype=torch.long)
-                mask = torch.zeros((len(rows), length), dtype=torch.float32)
-                for j, i in enumerate(rows):
-                    n = len(encodings[i].ids)
-                    ids[j, :n] = torch.tensor(encodings[i].ids)
-                    mask[j, :n] = 1.0
-                out[rows] = self._forward(ids, mask).numpy()
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            length = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), length), np.int64)
+            mask = np.zeros((len(rows), length), np.float32)
+            for j, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[j, :n] = encodings[i].ids
+                mask[j, :n] = 1.0
+            out[rows] = forward(ids, mask)
         if self.normalise:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function to float32 precision (Abramowitz & Stegun 7.1.26, error below 1.5e-7)."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)

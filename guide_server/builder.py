@@ -14,14 +14,16 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from .content import ContentError, Faq, load_content
+from .content import ContentError, Faq, load_content, parse_faq
 from .encoders import get_encoder, parse_specs
 from .index import LocaleIndex, folder_key, read_docs
 from .textnorm import LOCALES
@@ -86,17 +88,31 @@ class _SpecOnly:
         self.spec, self.dim, self.version = spec, dim, version
 
 
+@dataclass
+class _Known:
+    """What a build remembers of an FAQ file without its text: enough to validate the collection
+    and to tell that a locale is unchanged, so that an untouched locale is never read back."""
+
+    id: str
+    locale: str
+    related: list[str]
+    path: str
+    hash: str
+    lines: dict
+
+
 class _Previous:
     """The live build, read as far as a new build needs it.
 
-    Every locale's FAQ records are read (unchanged files are not parsed again); a
-    locale's vectors and lexical index are loaded only if that locale changed. After a
-    build the new indexes stay in memory, so the next build in the same process (a
-    ``--watch`` loop) reads nothing back from disk.
+    Unchanged files are known from the manifest's catalog; the FAQ records of a locale
+    are read only when that locale changed, and its vectors only then too. After a build
+    the new indexes stay in memory, so the next build in the same process (a ``--watch``
+    loop) reads nothing back from disk.
     """
 
     def __init__(self, index_dir: Path):
         self.build, self.manifest, self.docs, self.indexes = current_build(index_dir), {}, {}, {}
+        self.known: dict[str, Faq | _Known] = {}
         if self.build is None:
             return
         memo = _memo.get(str(index_dir.resolve()))
@@ -107,35 +123,59 @@ class _Previous:
                 self.manifest = read_manifest(self.build)
             if self.manifest.get("format_version") != FORMAT_VERSION:
                 self.manifest, self.indexes = {}, {}
-            for locale in self.usable_locales():
+            locales = self.usable_locales()
+            catalog = self.manifest.get("catalog")
+            if catalog is None:  # a build without a catalog: read every locale's records
+                for locale in locales:
+                    self._read(locale)
+            else:
+                files = self.manifest["files"]
+                self.known = {files[path]: _Known(path=path, hash=files[path], **meta)
+                              for path, meta in catalog.items() if meta["locale"] in locales}
+            for locale in locales:
                 if locale in self.indexes:
                     idx = self.indexes[locale]
                     self.docs[locale] = (idx.faqs, idx.doc_tokens, None, None)
-                else:
-                    self.docs[locale] = read_docs(self.build / locale)
-        except (OSError, ValueError, KeyError):
-            self.manifest, self.docs, self.indexes = {}, {}, {}  # an unreadable old build only costs the cache
+                    self.known.update((f.hash, f) for f in idx.faqs)
+        except (OSError, ValueError, KeyError, TypeError):
+            self.manifest, self.docs, self.indexes, self.known = {}, {}, {}, {}  # an unreadable old build only costs the cache
+
+    def _read(self, locale: str) -> None:
+        if locale not in self.docs:
+            self.docs[locale] = read_docs(self.build / locale)
+            self.known.update((f.hash, f) for f in self.docs[locale][0])
 
     def usable_locales(self) -> list[str]:
         return [loc for loc, info in self.manifest.get("locales", {}).items() if info.get("tokenizer") == TOKENIZERS.get(loc)]
 
-    def parsed(self) -> dict[str, Faq]:
-        return {f.hash: f for docs in self.docs.values() for f in docs[0]}
-
     def stamps(self) -> dict[str, list]:
         return self.manifest.get("file_stamps", {})
 
-    def unchanged(self, locale: str, items: list[Faq], specs: list[str]) -> bool:
+    def unchanged(self, locale: str, items: list, specs: list[str]) -> bool:
         """Same files with the same content, and the same encoders: the old folder can be kept as it is."""
         info = self.manifest.get("locales", {}).get(locale)
-        if locale not in self.docs or not info or [e["spec"] for e in info["encoders"]] != specs:
+        if locale not in self.usable_locales() or not info or [e["spec"] for e in info["encoders"]] != specs:
             return False
-        return [(f.path, f.hash) for f in self.docs[locale][0]] == [(f.path, f.hash) for f in items]
+        before = [(f.path, f.hash) for f in self.known.values() if f.locale == locale]
+        return sorted(before) == [(f.path, f.hash) for f in items]
+
+    def full(self, items: list, faq_dir: Path) -> list[Faq]:
+        """``items`` with every stand-in replaced by its whole record (read from the old build)."""
+        out = []
+        for f in items:
+            if isinstance(f, _Known):
+                self._read(f.locale)
+                record = self.known.get(f.hash)
+                # not in the records after all (or a file with the same bytes elsewhere): parse it again
+                f = record if isinstance(record, Faq) and record.path == f.path else parse_faq((faq_dir / f.path).read_bytes(), f.path)
+            out.append(f)
+        return out
 
     def index(self, locale: str) -> LocaleIndex | None:
-        if locale not in self.docs:
+        if locale not in self.usable_locales():
             return None
         if locale not in self.indexes:
+            self._read(locale)
             info = self.manifest["locales"][locale]
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
             try:
@@ -182,7 +222,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
     with _build_lock(index_dir):
         prev = _Previous(index_dir)
         seen: dict[str, list] = {}
-        faqs, errors = load_content(content_dir / "faq", prev.parsed(), prev.stamps(), seen)
+        faqs, errors = load_content(content_dir / "faq", prev.known, prev.stamps(), seen)
         if errors:
             raise BuildError(errors)
         by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
@@ -190,6 +230,9 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         builds = index_dir / "builds"
         tmp = builds / f".tmp-{build_id}"
         tmp.mkdir(parents=True)
+        for locale, items in by_locale.items():
+            if items and not prev.unchanged(locale, items, parse_specs(models[locale])):
+                _prefetch_encoders(parse_specs(models[locale]))
         try:
             manifest_locales, embedded, kept = {}, 0, {}
             for locale, items in by_locale.items():
@@ -202,6 +245,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                     if locale in prev.indexes:
                         kept[locale] = prev.indexes[locale]
                     continue
+                items = prev.full(items, content_dir / "faq")
                 bars = []
 
                 def start_bar(total, locale=locale, bars=bars):
@@ -234,12 +278,13 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                 "content_hash": hashlib.sha256("\n".join(f"{p}:{h}" for p, h in sorted(files.items())).encode()).hexdigest(),
                 "locales": manifest_locales,
                 "files": files,
+                "catalog": {f.path: {"id": f.id, "locale": f.locale, "related": f.related,
+                                     "lines": {k: v for k, v in f.lines.items() if k in ("id", "related")}} for f in faqs},
                 "file_stamps": {f.path: seen[f.path] for f in faqs},
                 "views_embedded": embedded,
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
-            with open(tmp / "manifest.json", "w", encoding="utf-8") as fh:
-                json.dump(manifest, fh, ensure_ascii=False, indent=1)
+            (tmp / "manifest.json").write_text(_manifest_text(manifest), encoding="utf-8")
             final = builds / build_id
             os.rename(tmp, final)
         except BaseException:
@@ -252,6 +297,33 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         _memo.clear()  # one build kept in memory per process, not one per folder ever built
         _memo[str(index_dir.resolve())] = {"build": builds / build_id, "manifest": manifest, "indexes": kept}
         return manifest
+
+
+def _prefetch_encoders(specs: list[str]) -> None:
+    """Start loading a changed locale's encoders while the old build is read: loading a model
+    takes a second or more, mostly in C (decompression, file reads) that runs beside Python."""
+    def load(spec: str) -> None:
+        try:
+            get_encoder(spec)
+        except Exception:  # noqa: BLE001 - the build's own get_encoder call reports it
+            pass
+
+    for spec in specs:
+        threading.Thread(target=load, args=(spec,), name=f"guide-prefetch-{spec}", daemon=True).start()
+
+
+_PER_FILE = ("files", "file_stamps", "catalog")
+
+
+def _manifest_text(manifest: dict) -> str:
+    """The manifest, indented for people except the per-file maps: with 10,000 files, indenting
+    those took longer than the rest of a one-file rebuild (json indents in pure Python)."""
+    head = {k: v for k, v in manifest.items() if k not in _PER_FILE}
+    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
+    for key in _PER_FILE:
+        if key in manifest:
+            text += f',\n "{key}": ' + json.dumps(manifest[key], ensure_ascii=False)
+    return text + "\n}\n"
 
 
 def _progress(total: int, desc: str, enabled: bool | None):

@@ -141,9 +141,11 @@ class SentenceTransformerEncoder(Encoder):
             return np.zeros((0, self.dim), np.float32)
 
         def run():
-            _torch_threads(os.cpu_count() or 1)  # batches (index builds) use every core
+            backend = self._runner.backend_for(len(texts)) if self._runner is not None else "torch"
+            if backend == "torch":
+                _torch_threads(os.cpu_count() or 1)  # batches (index builds) use every core
             if self._runner is not None:
-                return self._runner.encode(list(texts), prompt)
+                return self._runner.encode(list(texts), prompt, backend=backend)
             kwargs = {"prompt_name": prompt} if prompt else {}
             return self._model.encode(list(texts), batch_size=32, show_progress_bar=False, **kwargs)
 
@@ -156,7 +158,7 @@ class SentenceTransformerEncoder(Encoder):
 
         _torch_threads(1)
         if self._runner is not None:
-            return self._runner.encode([text], self._query_prompt)
+            return self._runner.encode([text], self._query_prompt, backend="torch")
         prompt = self._model.prompts.get(self._query_prompt, "") if self._query_prompt else ""
         prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         features = prepare([prompt + text])

@@ -32,13 +32,27 @@ def reference(minilm_dir):
     return model, model.encode(TEXTS, normalize_embeddings=True)
 
 
-def test_runner_matches_sentence_transformers(minilm_dir, reference):
+@pytest.mark.parametrize("backend", ["torch", "numpy"])
+def test_runner_matches_sentence_transformers(minilm_dir, reference, backend):
     runner = BertRunner(minilm_dir)
-    batched = runner.encode(TEXTS)  # padded batches
-    one_by_one = np.vstack([runner.encode([t]) for t in TEXTS])
+    batched = runner.encode(TEXTS, backend=backend)  # padded batches
+    one_by_one = np.vstack([runner.encode([t], backend=backend) for t in TEXTS])
     _, expected = reference
     assert np.min(np.sum(batched * expected, axis=1)) > 0.99999
     assert np.min(np.sum(one_by_one * expected, axis=1)) > 0.99999
+
+
+def test_a_process_embedding_a_few_texts_never_imports_torch(minilm_dir):
+    """A one-file rebuild embeds a handful of texts; importing torch for them would cost seconds."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from guide_server.encoders import SentenceTransformerEncoder as E; "
+            f"e = E('minilm', {str(minilm_dir)!r}); v = e.encode_docs(['a', 'b', 'c']); "
+            "print(v.shape, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["(3,", "384)", "False"]
 
 
 def test_runner_tokenises_like_sentence_transformers(minilm_dir, reference):

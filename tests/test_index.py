@@ -147,3 +147,47 @@ def test_a_rebuild_from_disk_equals_one_from_memory(small_content, tmp_path):
         assert np.array_equal(mem[locale].view_ids, disk[locale].view_ids)
         assert np.allclose(mem[locale].vectors[0], disk[locale].vectors[0], atol=1e-6)
         assert mem[locale].doc_tokens == disk[locale].doc_tokens
+
+
+def test_a_rebuild_reads_only_the_changed_locale(small_content, tmp_path, monkeypatch):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    builder._memo.clear()  # as a new process would: from disk
+    read = []
+    real = builder.read_docs
+    monkeypatch.setattr(builder, "read_docs", lambda folder: read.append(folder.name) or real(folder))
+    path = small_content / "faq/ja/billing/plans.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+    manifest = build(small_content, out, MODELS, progress=False)
+    assert read == ["ja"]
+    assert manifest["views_embedded"] == 1
+    _, indexes = load_indexes(out, MODELS)
+    assert indexes["en"].faqs[0].title == "How do I reset my password?"
+
+
+def test_an_unchanged_file_still_gets_its_related_checked(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    builder._memo.clear()
+    (small_content / "faq/ja/billing/plans.md").unlink()  # send-email.md, untouched, relates to it
+    with pytest.raises(BuildError) as err:
+        build(small_content, out, MODELS, progress=False)
+    assert [str(e) for e in err.value.errors] == ["ja/invoices/send-email.md:6: 'related' names 'ja-billing-plans', which is no FAQ"]
+
+
+def test_two_files_with_the_same_bytes_stay_two_faqs(small_content, tmp_path):
+    out = tmp_path / "idx"
+    twin = small_content / "faq/ja/billing/plans-copy.md"
+    twin.write_bytes((small_content / "faq/ja/billing/plans.md").read_bytes())
+    build(small_content, out, MODELS, progress=False)
+    for memo in (True, False):
+        if not memo:
+            builder._memo.clear()
+        path = small_content / "faq/en/security/password-reset.md"
+        path.write_text(path.read_text(encoding="utf-8") + f"\nEdited ({memo}).\n", encoding="utf-8")
+        build(small_content, out, MODELS, progress=False)
+        _, indexes = load_indexes(out, MODELS)
+        ja = indexes["ja"]
+        assert {f.id: f.path for f in ja.faqs} == {"ja-billing-plans": "ja/billing/plans.md",
+                                                    "ja-billing-plans-copy": "ja/billing/plans-copy.md",
+                                                    "ja-invoices-send-email": "ja/invoices/send-email.md"}
