@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_quality.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/embed_size.py
 
 clean:
 	rm -rf $(VENV) instance benchmarks/.work

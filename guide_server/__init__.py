@@ -25,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     configure(app)
 
-    from . import api, errors, sites, ws
+    from . import api, embed, errors, sites, tours_api, ws
     from .live import LiveIndex
     from .search import parse_weights
     from .store import connect
@@ -34,6 +34,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     sites.register(app)
     _server_timing(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(embed.bp)  # /embed.js and the /demo app
+    tours_api.init_app(app)  # before connect(): its tables join store.metadata on import
+    from . import admin
+    admin.init_app(app)  # the review desk (/admin, /api/v1/admin/); its tables too, before connect()
+    from . import events
+    events.init_app(app)  # POST /api/v1/events and content/surveys; its tables too, before connect()
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25, "max_message_size": 4 * app.config["MAX_WS_MESSAGE_BYTES"]})
     ws.sock.init_app(app)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from . import store
+from . import privacy, store
 from .content import Faq
 from .errors import ApiError
 from .search import Hit, Result, decide_outcome
@@ -92,6 +92,16 @@ def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]
     return question, locale, clean
 
 
+def _asker(payload: dict, site: str) -> str | None:
+    """The stored (pseudonymised) id of who asked: ``user`` if signed in, else the browser's ``anon`` id."""
+    def text(value) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return value[:200] if isinstance(value, str) and value.strip() else None
+
+    return privacy.person(current_app, site, text(payload.get("user")), text(payload.get("anon")))
+
+
 def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
     """Answer one question for ``site`` and store it with its outcome."""
     question, locale, context = parse_question(payload)
@@ -111,12 +121,11 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
                     result, outcome = alt, alt_outcome
     ui_locale = locale or result.locale
     top = result.hits[0] if result.hits else None
-    user = payload.get("user") if isinstance(payload.get("user"), str) else None
     qid = store.record_question(
-        current_app.extensions["guide.db"], site=site, channel=channel, locale=result.locale, question=question,
-        outcome=outcome, top_faq_id=top.faq.id if top else None, confidence=float(result.confidence),
-        url=context["url"], tour_id=context["tour_id"], step_id=context["step_id"], user_id=user,
-        build_id=live.build_name)
+        current_app.extensions["guide.db"], site=site, channel=channel, locale=result.locale,
+        question=privacy.mask(question), outcome=outcome, top_faq_id=top.faq.id if top else None,
+        confidence=float(result.confidence), url=privacy.mask(context["url"]), tour_id=context["tour_id"],
+        step_id=context["step_id"], user_id=_asker(payload, site), build_id=live.build_name)
     body: dict[str, Any] = {
         "question_id": qid,
         "outcome": outcome,
@@ -154,7 +163,7 @@ def feedback(payload: Any, site: str) -> dict[str, Any]:
     db = current_app.extensions["guide.db"]
     if store.question_site(db, qid) != site:
         raise ApiError(f"no question {qid!r} on this site", 404, "unknown_question")
-    fid = store.record_feedback(db, site, qid, helpful, comment or None)
+    fid = store.record_feedback(db, site, qid, helpful, privacy.mask(comment) or None)
     body: dict[str, Any] = {"feedback_id": fid, "ok": True}
     if not helpful:
         body["escalation"] = {"support": current_app.config["SITES"][site]["support"] or None}

@@ -83,12 +83,14 @@ def faq(faq_id: str):
 @bp.get("/api/v1/health")
 def health():
     live = current_app.extensions["guide.index"]
+    tours = current_app.extensions["guide.tours"].status()
     try:
         live.current()
     except ApiError as exc:
-        return jsonify({"status": "unavailable", "error": exc.message}), 503
+        return jsonify({"status": "unavailable", "error": exc.message, "tours": tours}), 503
     locales = {k: v["faqs"] for k, v in live.manifest["locales"].items()}
-    return jsonify({"status": "ok", "build_id": live.build_name, "faqs": locales, "reload_error": live.last_error})
+    return jsonify({"status": "ok", "build_id": live.build_name, "faqs": locales, "reload_error": live.last_error,
+                    "tours": tours})
 
 
 _PAGE = """<!doctype html>

@@ -45,11 +45,19 @@ def run_build(args) -> int:
         print(f"error: {content}/faq is not a folder", file=sys.stderr)
         return 2
     if args.check:
+        from .surveys import SurveyLibrary
+        from .tour_library import load_tours
+
         faqs, errors = validate(content)
-        for err in errors:
+        tours, tour_errors = load_tours(content / "tours")
+        survey_library = SurveyLibrary(content / "surveys")
+        surveys = survey_library.current()
+        for err in [*errors, *tour_errors, *survey_library.errors]:
             print(err, file=sys.stderr)
         print(f"{len(faqs)} FAQ(s) checked, {len(errors)} error(s)")
-        return 1 if errors else 0
+        print(f"{len(tours)} tour(s), hint(s) and checklist(s) checked, {len(tour_errors)} error(s)")
+        print(f"{len(surveys)} survey(s) checked, {len(survey_library.errors)} error(s)")
+        return 1 if errors or tour_errors or survey_library.errors else 0
     models = {"ja": args.model_ja or cfg["MODEL_JA"], "en": args.model_en or cfg["MODEL_EN"]}
     out = Path(args.out or cfg["INDEX_DIR"])
     status = _build_once(content, out, models, args.quiet)
@@ -200,6 +208,9 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--methods", help="comma-separated subset of dense,bm25,fuzzy (default: all, fused)")
     q.set_defaults(func=run_search)
 
+    add_privacy_commands(sub)
+    add_admin_commands(sub)
+
     st = sub.add_parser("settings", help="list every setting with its default and help")
     st.add_argument("--markdown", action="store_true", help="as the table in docs/settings.md")
     st.set_defaults(func=run_settings)
@@ -217,6 +228,131 @@ def run_settings(args) -> int:
         else:
             print(f"{settings.ENV_PREFIX}{s.name}  (default: {default})\n    {s.help}")
     return 0
+
+
+def _database():
+    """The configured database with every table known (no index or models are loaded)."""
+    from . import events, progress, surveys  # noqa: F401  (their tables join store.metadata)
+    from .store import connect
+
+    cfg = _app_config(None)
+    return connect(cfg["DATABASE_URL"]), cfg
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+
+
+def run_purge(args) -> int:
+    import time
+
+    from .privacy import parse_age, purge
+
+    seconds = parse_age(args.older_than)
+    engine, _ = _database()
+    counts = purge(engine, seconds)
+    cutoff = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - seconds))
+    print(f"deleted {_counts(counts)} (older than {args.older_than}: before {cutoff})")
+    return 0
+
+
+def run_forget(args) -> int:
+    from .privacy import forget, pseudonymise, pseudonymise_anon
+
+    engine, cfg = _database()
+    if args.site not in cfg["SITES"]:
+        print(f"error: unknown site {args.site!r}; known: {', '.join(cfg['SITES'])}", file=sys.stderr)
+        return 2
+    if args.pseudonym:
+        stored = args.id
+    else:
+        stored = (pseudonymise_anon if args.anon else pseudonymise)(cfg, args.site, args.id)
+    counts = forget(engine, args.site, stored)
+    print(f"deleted {_counts(counts)} for {'anonymous ' if args.anon else ''}user {args.id!r} "
+          f"(stored as {stored}) on site {args.site}")
+    return 0
+
+
+def add_privacy_commands(sub) -> None:
+    p = sub.add_parser("purge", help="delete events, questions and feedback older than an age")
+    p.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 180d or 26w")
+    p.set_defaults(func=run_purge)
+    f = sub.add_parser("forget-user", help="delete everything stored about one user of a site")
+    f.add_argument("--site", required=True, help="the site key, as in SITES")
+    f.add_argument("id", help="the host app's user id (as sent by the widget)")
+    kind = f.add_mutually_exclusive_group()
+    kind.add_argument("--anon", action="store_true", help="ID is a browser's anonymous id, not a signed-in user's")
+    kind.add_argument("--pseudonym", action="store_true", help="ID is the stored pseudonym shown on the review desk")
+    f.set_defaults(func=run_forget)
+
+
+def _read_password(args) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        print("error: the two passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
+def run_create_admin(args) -> int:
+    from .admin_auth import AdminError, create_admin
+
+    password = _read_password(args)
+    if password is None:
+        return 1
+    engine, _ = _database()
+    try:
+        admin = create_admin(engine, args.name, password, reset=args.reset_password)
+    except AdminError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'new password set for' if args.reset_password else 'created'} admin {admin.name!r}; log in at /admin/login")
+    return 0
+
+
+def run_create_admin_token(args) -> int:
+    from .admin_auth import AdminError, create_token
+
+    engine, _ = _database()
+    try:
+        token = create_token(engine, args.name)
+    except AdminError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(token)
+    print(f"token {args.name!r} created; it is shown only this once. Send it as 'Authorization: Bearer <token>' "
+          "to /api/v1/admin/...", file=sys.stderr)
+    return 0
+
+
+def run_revoke_admin_token(args) -> int:
+    from .admin_auth import revoke_token
+
+    engine, _ = _database()
+    if not revoke_token(engine, args.name):
+        print(f"error: no token named {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"token {args.name!r} revoked")
+    return 0
+
+
+def add_admin_commands(sub) -> None:
+    # the run_* functions import admin_auth before _database() connects: its tables join store.metadata
+    a = sub.add_parser("create-admin", help="create a review-desk (/admin) account; prompts for the password twice")
+    a.add_argument("name", help="account name (login)")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    a.add_argument("--reset-password", action="store_true", help="set a new password on an existing account")
+    a.set_defaults(func=run_create_admin)
+    t = sub.add_parser("create-admin-token", help="create an API token for /api/v1/admin/ (printed once)")
+    t.add_argument("name", help="what the token is for, e.g. 'bi-dashboard'")
+    t.set_defaults(func=run_create_admin_token)
+    r = sub.add_parser("revoke-admin-token", help="delete an admin API token by name")
+    r.add_argument("name")
+    r.set_defaults(func=run_revoke_admin_token)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,7 @@ DEMO_SITE = {
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", "dev", "Secret for signing cookies; set a long random value in production."),
+    Setting("PSEUDONYM_KEY", None, "Key of the HMAC that pseudonymises user ids before they are stored. Default: derived from SECRET_KEY. Changing it (or SECRET_KEY while it is unset) disconnects stored data from its users: their old rows are no longer found by `guide forget-user` and they count as new users."),
     Setting("CONTENT_DIR", None, "Folder of help-center content (faq/, tours/). Default: the repository's content/."),
     Setting("INDEX_DIR", None, "Folder holding the built search index. Default: INSTANCE/index."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: a SQLite file INSTANCE/guide.db."),
@@ -57,6 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RELOAD_INTERVAL", 0.5, "Seconds between checks for a newly built index (0 disables hot reload).", float),
     Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become BASE/ID#ANCHOR. Default: this server's /help/."),
     Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support}}. A TOML table [sites.KEY] in the config file.", _json),
+    Setting("ADMIN_SESSION_HOURS", 8, "Hours a review-desk (/admin) login lasts before the user must sign in again.", int),
+    Setting("ADMIN_COOKIE_SECURE", False, "Send the review-desk session cookie only over HTTPS (Secure flag). Turn on in production behind HTTPS.", _bool),
+    Setting("ADMIN_LOCKOUT_FAILURES", 5, "Failed review-desk logins, per account and per client IP, within ADMIN_LOCKOUT_MINUTES that lock further attempts (HTTP 429).", int),
+    Setting("ADMIN_LOCKOUT_MINUTES", 15, "Window for counting failed logins, and how long a lock-out lasts, in minutes.", int),
+    Setting("ADMIN_TIMEZONE", "Asia/Tokyo", "Time zone (IANA name) in which the review desk reads its from/to dates: a day runs from midnight to midnight there."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,11 +1,15 @@
+import contextlib
 import os
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# derived model files (see encoders.cache_dir) go to a folder of this run, not the user's cache
+os.environ.setdefault("GUIDE_CACHE_DIR", tempfile.mkdtemp(prefix="guide-test-cache-"))
 
 from guide_server import create_app  # noqa: E402
 from guide_server.builder import build  # noqa: E402
@@ -121,3 +125,27 @@ def copy_content(tmp_path) -> Path:
     dest = tmp_path / "content-copy"
     shutil.copytree(ROOT / "content", dest)
     return dest
+
+
+CHROMIUM = os.environ.get("GUIDE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium driven by Playwright. Without it the browser tests are skipped, except
+    under CI (CI=true), where a missing browser must fail the run rather than hide it."""
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set GUIDE_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
