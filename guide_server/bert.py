@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -106,26 +107,54 @@ class BertRunner:
                 w(q + "output.dense.weight", True), w(q + "output.dense.bias"),
                 (w(q + "output.LayerNorm.weight"), w(q + "output.LayerNorm.bias")),
             ))
-        self._tensors = None
+        self._tensors: dict = {}
+        self._query_precision: str | None = None
 
-    def _torch_weights(self):
-        """The same weights as torch tensors (views of the numpy arrays, no copy)."""
-        if self._tensors is None:
+    def _torch_weights(self, dtype=None):
+        """The weights as torch tensors: views of the numpy arrays (float32), or copies in ``dtype``."""
+        import torch
+
+        dtype = dtype or torch.float32
+        if dtype not in self._tensors:
+            def t(value):
+                if isinstance(value, tuple):
+                    return tuple(t(v) for v in value)
+                return torch.from_numpy(value).to(dtype)
+
+            self._tensors[dtype] = (t(self.word), t(self.position), t(self.token_type), t(self.emb_norm),
+                                    [t(layer) for layer in self.layers])
+        return self._tensors[dtype]
+
+    def query_precision(self) -> str:
+        """"bfloat16" where it is clearly faster for one short query (CPUs with AMX or AVX-512
+        BF16 kernels: ~30% less time, cosine to the float32 vector above 0.9999), else "float32".
+        Measured once per process; documents are always embedded in float32."""
+        if self._query_precision is None:
             import torch
 
-            def t(value):
-                return tuple(t(v) for v in value) if isinstance(value, tuple) else torch.from_numpy(value)
+            self._query_precision = "float32"
+            try:
+                if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                    sample = "How do I send an invoice by e-mail to a business partner?"
+                    timings = {}
+                    for precision in ("float32", "bfloat16", "float32", "bfloat16"):
+                        self.encode([sample], backend="torch", precision=precision)  # warm
+                        started = time.perf_counter()
+                        for _ in range(5):
+                            self.encode([sample], backend="torch", precision=precision)
+                        timings[precision] = min(timings.get(precision, 1e9), time.perf_counter() - started)
+                    if timings["bfloat16"] < 0.8 * timings["float32"]:
+                        self._query_precision = "bfloat16"
+            except (AttributeError, RuntimeError):
+                pass
+        return self._query_precision
 
-            self._tensors = (t(self.word), t(self.position), t(self.token_type), t(self.emb_norm),
-                             [t(layer) for layer in self.layers])
-        return self._tensors
-
-    def _forward_torch(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward_torch(self, ids: np.ndarray, mask: np.ndarray, precision: str = "float32") -> np.ndarray:
         """Pooled vectors for a padded batch; ids and mask are (batch, length) arrays."""
         import torch
         from torch.nn import functional as F
 
-        word, position, token_type, emb_norm, layers = self._torch_weights()
+        word, position, token_type, emb_norm, layers = self._torch_weights(getattr(torch, precision))
         batch, length = ids.shape
         heads, size, dim = self.heads, self.dim // self.heads, self.dim
         ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
@@ -144,7 +173,7 @@ class BertRunner:
                 x = norm(torch.addmm(out_b, context, out).view(batch, length, dim) + x, norm1)
                 inner = F.gelu(torch.addmm(up_b, x.reshape(-1, dim), up))
                 x = norm(torch.addmm(down_b, inner, down).view(batch, length, dim) + x, norm2)
-            return self._pool(x.numpy(), mask.numpy())
+            return self._pool(x.float().numpy(), mask.numpy())
 
     def _forward_numpy(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The same pass in numpy: slower per text (one BLAS thread is ~3x slower than torch's
@@ -183,7 +212,7 @@ class BertRunner:
         return "torch" if "torch" in sys.modules or n_texts > FEW_TEXTS else "numpy"
 
     def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 32,
-               backend: str | None = None) -> np.ndarray:
+               backend: str | None = None, precision: str = "float32") -> np.ndarray:
         """One vector per text, in order; batches hold texts of similar length to keep padding small.
 
         ``backend`` is "torch" or "numpy"; by default torch, unless it is not imported yet and
@@ -191,7 +220,11 @@ class BertRunner:
         out = np.zeros((len(texts), self.dim), np.float32)
         if not texts:
             return out
-        forward = self._forward_torch if (backend or self.backend_for(len(texts))) == "torch" else self._forward_numpy
+        if (backend or self.backend_for(len(texts))) == "torch":
+            def forward(ids, mask):
+                return self._forward_torch(ids, mask, precision)
+        else:
+            forward = self._forward_numpy
         prefix = self.prompts.get(prompt, "") if prompt else ""
         encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))

@@ -209,7 +209,7 @@ class SentenceTransformerEncoder(Encoder):
 
         _torch_threads(1)
         if self._runner is not None:
-            return self._runner.encode([text], self._query_prompt, backend="torch")
+            return self._runner.encode([text], self._query_prompt, backend="torch", precision=self._runner.query_precision())
         prompt = self._model.prompts.get(self._query_prompt, "") if self._query_prompt else ""
         prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         features = prepare([prompt + text])

