@@ -104,7 +104,8 @@ def test_single_query_fast_path_matches_batch_encoding(spec):
     enc = get_encoder(spec)
     one = enc.encode_queries(["請求書を取り消したい"])[0]
     batch = enc.encode_queries(["請求書を取り消したい", "a much longer second text so that padding is involved here"])[0]
-    assert np.allclose(one, batch, atol=1e-4)
+    # a single MiniLM query may run in bfloat16 (see bert.query_precision): close, not equal
+    assert float(one @ batch) > 0.9995
     assert abs(float(np.linalg.norm(one)) - 1.0) < 1e-5
 
 

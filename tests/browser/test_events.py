@@ -351,7 +351,7 @@ def test_a_user_stalled_on_step_two_who_asks_the_chat_tops_the_stuck_point_list(
     signal); the other stalls on step 2 (idle after 2 s there) and asks the chat. Step 2 must come first,
     above step 3, because of the signals and with the question under it."""
     start = time.time() - 1
-    fast, slow = ("u-" + uuid.uuid4().hex[:12] for _ in range(2))
+    fast, slow = ("u-" + uuid.uuid4().hex[:12].translate(str.maketrans("0123456789", "ghijklmnop")) for _ in range(2))
 
     def user_page(user: str):
         context = browser.new_context(base_url=guide.url, viewport={"width": 1024, "height": 720})
