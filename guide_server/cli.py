@@ -86,16 +86,10 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
     """Rebuild on every change under faq/ until interrupted; a failed build keeps the last good index."""
     import time
 
-    from .content import faq_files, file_stamp
+    from .content import faq_files, folder_stamps
 
     def snapshot() -> dict:
-        found = {}
-        for rel in faq_files(content / "faq"):
-            try:
-                found[rel] = file_stamp(content / "faq" / rel)
-            except FileNotFoundError:  # deleted while we looked
-                pass
-        return found
+        return folder_stamps(content / "faq", faq_files(content / "faq"))
 
     print(f"watching {content / 'faq'} (Ctrl-C to stop)", flush=True)
     last = snapshot()

@@ -216,17 +216,36 @@ def derive_id(relpath: str, locale: str) -> str:
     return "-".join([locale, *parts]).lower()
 
 
-def faq_files(faq_dir: Path) -> list[str]:
-    """Relative paths of FAQ files, sorted; drafts and hidden folders are skipped."""
+def content_files(folder: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """Relative paths of the content files under ``folder``, sorted; drafts, hidden folders and
+    README.md are skipped (FAQs, tours and surveys alike)."""
     out = []
-    top = os.path.join(str(faq_dir), "")
+    top = os.path.join(str(folder), "")
     for root, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith((".", "_")))
         prefix = os.path.join(root, "")[len(top):].replace(os.sep, "/")
         for name in files:
-            if name.endswith(".md") and name.lower() != "readme.md" and not name.startswith((".", "_")):
+            if name.endswith(suffixes) and name.lower() != "readme.md" and not name.startswith((".", "_")):
                 out.append(prefix + name)
     return sorted(out)
+
+
+def faq_files(faq_dir: Path) -> list[str]:
+    """Relative paths of FAQ files, sorted."""
+    return content_files(faq_dir, (".md",))
+
+
+def folder_stamps(folder: Path, rels: list[str]) -> dict[str, tuple[int, int, int]]:
+    """Size, modification time and inode of each file that still exists: a file whose stamp
+    changed (edited, or replaced by an editor's save) has to be read again."""
+    stamps = {}
+    for rel in rels:
+        try:
+            st = (folder / rel).stat()
+        except OSError:  # removed since it was listed
+            continue
+        stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return stamps
 
 
 def check_collection(faqs: list[Faq]) -> list[ContentError]:

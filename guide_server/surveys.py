@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Column, Float, String, Table, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from .content import ContentError
+from .content import ContentError, folder_stamps
 from .progress import _upsert
 from .store import metadata
 from .targeting import Page, Visitor, applies
@@ -100,18 +100,8 @@ class SurveyLibrary:
         self._surveys: list[Survey] = []
         self._lock = threading.Lock()
 
-    def _scan(self) -> dict:
-        stamps = {}
-        for rel in tour_files(self.folder) if self.folder.is_dir() else []:
-            try:
-                st = (self.folder / rel).stat()
-            except OSError:
-                continue
-            stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
-        return stamps
-
     def current(self) -> list[Survey]:
-        stamps = self._scan()
+        stamps = folder_stamps(self.folder, tour_files(self.folder))
         if stamps != self._stamps:
             with self._lock:
                 if stamps != self._stamps:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content import ContentError
+from .content import ContentError, content_files, folder_stamps
 from .tours import Checklist, Item, Tour, check_collection, parse_item
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".yml", ".yaml", ".md")
-_SKIP_DIRS = {"drafts"}
 PREFIX = "tours/"  # errors name files as the editor sees them under content/
 
 
@@ -31,14 +29,8 @@ class TourSet:
 
 
 def tour_files(tours_dir: Path) -> list[str]:
-    """Relative paths of tour files, sorted; drafts, hidden folders and README.md are skipped."""
-    out = []
-    for root, dirs, files in os.walk(tours_dir):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith((".", "_")))
-        for name in files:
-            if name.endswith(SUFFIXES) and name.lower() != "readme.md" and not name.startswith((".", "_")):
-                out.append(os.path.relpath(os.path.join(root, name), tours_dir).replace(os.sep, "/"))
-    return sorted(out)
+    """Relative paths of tour files (also used for surveys), sorted."""
+    return content_files(tours_dir, SUFFIXES)
 
 
 def _parse(tours_dir: Path, rel: str) -> Item | ContentError:
@@ -76,18 +68,8 @@ class TourLibrary:
         self._good: dict[str, Item] = {}
         self._lock = threading.Lock()
 
-    def _scan(self) -> dict[str, tuple]:
-        stamps = {}
-        for rel in tour_files(self.tours_dir):
-            try:
-                st = (self.tours_dir / rel).stat()
-            except OSError:
-                continue
-            stamps[rel] = (st.st_size, st.st_mtime_ns, st.st_ino)
-        return stamps
-
     def current(self) -> TourSet:
-        stamps = self._scan()
+        stamps = folder_stamps(self.tours_dir, tour_files(self.tours_dir))
         if stamps != self._stamps:
             with self._lock:
                 if stamps != self._stamps:
