@@ -127,7 +127,7 @@ class BertRunner:
 
     def query_precision(self) -> str:
         """"bfloat16" where it is clearly faster for one short query (CPUs with AMX or AVX-512
-        BF16 kernels: ~30% less time, cosine to the float32 vector above 0.9999), else "float32".
+        BF16 kernels: ~30% less time, cosine to the float32 vector above 0.9995), else "float32".
         Measured once per process; documents are always embedded in float32."""
         if self._query_precision is None:
             import torch

@@ -226,20 +226,19 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         if errors:
             raise BuildError(errors)
         by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
+        specs_of = {loc: parse_specs(models[loc]) for loc, items in by_locale.items() if items}
+        changed = {loc for loc, specs in specs_of.items() if not prev.unchanged(loc, by_locale[loc], specs)}
+        for locale in changed:
+            _prefetch_encoders(specs_of[locale])
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         builds = index_dir / "builds"
         tmp = builds / f".tmp-{build_id}"
         tmp.mkdir(parents=True)
-        for locale, items in by_locale.items():
-            if items and not prev.unchanged(locale, items, parse_specs(models[locale])):
-                _prefetch_encoders(parse_specs(models[locale]))
         try:
             manifest_locales, embedded, kept = {}, 0, {}
-            for locale, items in by_locale.items():
-                if not items:
-                    continue
-                specs = parse_specs(models[locale])
-                if prev.unchanged(locale, items, specs):
+            for locale, specs in specs_of.items():
+                items = by_locale[locale]
+                if locale not in changed:
                     _keep_folder(prev.build / locale, tmp / locale)
                     manifest_locales[locale] = prev.manifest["locales"][locale]
                     if locale in prev.indexes:
