@@ -8,7 +8,7 @@ PORT   ?= 5000
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: run test install index check lint bench clean
+.PHONY: run test install index check lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/search_quality.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/embed_size.py
+
+screenshots: $(STAMP)
+	GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser_admin/test_desk_screens.py
 
 clean:
 	rm -rf $(VENV) instance benchmarks/.work
