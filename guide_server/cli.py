@@ -60,10 +60,9 @@ def run_build(args) -> int:
         return 1 if errors or tour_errors or survey_library.errors else 0
     models = {"ja": args.model_ja or cfg["MODEL_JA"], "en": args.model_en or cfg["MODEL_EN"]}
     out = Path(args.out or cfg["INDEX_DIR"])
-    status = _build_once(content, out, models, args.quiet)
     if args.watch:
         return _watch(content, out, models, args.quiet)
-    return status
+    return _build_once(content, out, models, args.quiet)
 
 
 def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool) -> int:
@@ -83,7 +82,9 @@ def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool) -
 
 
 def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interval: float = 0.5) -> int:
-    """Rebuild on every change under faq/ until interrupted; a failed build keeps the last good index."""
+    """Build, then rebuild on every change under faq/ until interrupted; a failed build keeps the
+    last good index. Each build is compared with the files as they were just before it started,
+    so an edit saved while a build runs (or before the first one finishes) is never missed."""
     import time
 
     from .content import faq_files, folder_stamps
@@ -91,8 +92,9 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
     def snapshot() -> dict:
         return folder_stamps(content / "faq", faq_files(content / "faq"))
 
-    print(f"watching {content / 'faq'} (Ctrl-C to stop)", flush=True)
     last = snapshot()
+    _build_once(content, out, models, quiet)
+    print(f"watching {content / 'faq'} (Ctrl-C to stop)", flush=True)
     try:
         while True:
             time.sleep(interval)

@@ -1,7 +1,10 @@
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 
 from .conftest import ROOT
 
@@ -45,28 +48,45 @@ def test_build_index_reports_content_errors(tmp_path):
     assert "ja/a.md:4: empty body" in out.stderr and "left as it was" in out.stderr
 
 
-def test_watch_rebuilds_when_a_file_changes(small_content, tmp_path):
-    import time
+class _Lines:
+    """A child's output read by threads, so that a test waits for a line with a deadline
+    instead of blocking forever, and a full stderr pipe never stalls the child."""
 
+    def __init__(self, proc):
+        self.stdout, self.stderr = queue.Queue(), []
+        threading.Thread(target=lambda: [self.stdout.put(line) for line in proc.stdout], daemon=True).start()
+        threading.Thread(target=lambda: [self.stderr.append(line) for line in proc.stderr], daemon=True).start()
+
+    def next(self, timeout: float = 120) -> str:
+        try:
+            return self.stdout.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no output for {timeout}s; stderr: {''.join(self.stderr)[-2000:]}") from None
+
+
+def test_watch_rebuilds_when_a_file_changes(small_content, tmp_path):
     from guide_server.builder import load_indexes
 
     out = tmp_path / "idx"
     proc = subprocess.Popen([sys.executable, "index_builder.py", "--content", str(small_content), "--out", str(out),
                              "--quiet", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    lines = _Lines(proc)
     try:
-        assert proc.stdout.readline().startswith("built ")
-        assert proc.stdout.readline().startswith("watching ")
+        assert lines.next().startswith("built ")
+        assert lines.next().startswith("watching ")
         path = small_content / "faq/ja/billing/plans.md"
         path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
-        line = proc.stdout.readline()
+        line = lines.next()
         assert line.startswith("built ") and "1 texts embedded" in line
         (small_content / "faq/ja/billing/broken.md").write_text("---\ntitle: [\n---\nx\n", encoding="utf-8")
-        time.sleep(2)
+        deadline = time.monotonic() + 60
+        while not any("broken.md" in err for err in lines.stderr) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert proc.poll() is None  # a content error does not stop the watcher
     finally:
         proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
-    assert "broken.md" in stderr
+        proc.wait(timeout=30)
+    assert any("broken.md" in err for err in lines.stderr)
     _, indexes = load_indexes(out)
     assert "年払い" in indexes["ja"].faqs[indexes["ja"].by_id["ja-billing-plans"]].body
