@@ -494,7 +494,10 @@ textarea{display:block;width:100%;margin-top:4px;resize:vertical}label{display:b
     save(status, event) {
       const tour = this.tour, body = { tour: tour.id, version: tour.version, step: this.i, status, url: location.href, event };
       if (S.user) {
-        body.user = S.user;
+        // Saves can reach the server out of order (quick clicks, several workers): each carries this
+        // tab's id and a number that only grows, even across reloads, and the server drops a late older one.
+        S.seq = Math.max(Date.now(), (S.seq || 0) + 1);
+        Object.assign(body, { user: S.user }, /^[\w-]{1,64}$/.test(SESSION) && { tab: SESSION, seq: S.seq });
         return http('tours/progress', body, true).then((r) => {
           lists(r.checklists, true);
           if (status === 'completed') kick(); // tours gated on this one (`after:`) may start now

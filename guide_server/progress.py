@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text, func, insert, select, update
+from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, Text, and_, func, insert, literal, not_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +33,10 @@ tour_progress = Table(
     Column("updated_at", Float, nullable=False),
     # First completion; kept when the tour is restarted, so after/unless/checklists stay satisfied.
     Column("completed_at", Float),
+    # Which browser tab wrote the row, and its running number of saves: concurrent requests may
+    # arrive out of order, and a save older than the stored one from the same tab is dropped.
+    Column("client_tab", String(64)),
+    Column("client_seq", BigInteger),
 )
 
 checklist_tasks = Table(
@@ -65,8 +69,10 @@ class TooManyTraits(Exception):
 
 
 def _upsert(conn: Connection, table: Table, key: dict, values: dict, keep_first: tuple[str, ...] = (),
-            update_existing: bool = True) -> None:
-    """Insert a row or update it in one statement; ``keep_first`` columns keep a non-null old value."""
+            update_existing: bool = True, unless=None) -> None:
+    """Insert a row or update it in one statement; ``keep_first`` columns keep a non-null old value.
+    ``unless(incoming)``, given the incoming values as expressions, is a condition on the stored
+    row under which it is left as it is."""
     dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
     if dialect is not None:
         stmt = dialect.insert(table).values(**key, **values)
@@ -74,7 +80,8 @@ def _upsert(conn: Connection, table: Table, key: dict, values: dict, keep_first:
             conn.execute(stmt.on_conflict_do_nothing(index_elements=list(key)))
             return
         new = {c: func.coalesce(table.c[c], stmt.excluded[c]) if c in keep_first else stmt.excluded[c] for c in values}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=new))
+        where = not_(unless(stmt.excluded)) if unless is not None else None
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=new, where=where))
         return
     try:  # other databases: try the insert in a savepoint, update on a clash
         with conn.begin_nested():
@@ -82,6 +89,8 @@ def _upsert(conn: Connection, table: Table, key: dict, values: dict, keep_first:
     except IntegrityError:
         if update_existing:
             where = [table.c[k] == v for k, v in key.items()]
+            if unless is not None:
+                where.append(not_(unless({c: literal(v, table.c[c].type) for c, v in values.items()})))
             conn.execute(update(table).where(*where).values(
                 {c: func.coalesce(table.c[c], v) if c in keep_first else v for c, v in values.items()}))
 
@@ -127,13 +136,23 @@ def _progress(row) -> Progress:
     return Progress(row.status, row.step, row.version, row.completed_at is not None, row.updated_at)
 
 
-def save_progress(engine: Engine, site: str, user: str, tour: str, version: int, step: int, status: str) -> Progress:
+def _older_save(incoming) -> object:
+    """The stored row came later from the same tab than the incoming save: keep it."""
+    stored, tab, seq = tour_progress.c, incoming["client_tab"], incoming["client_seq"]
+    known = (stored.client_tab.is_not(None), stored.client_seq.is_not(None), tab.is_not(None), seq.is_not(None))
+    return and_(*known, stored.client_tab == tab, stored.client_seq > seq)  # never NULL: saves without a tab apply
+
+
+def save_progress(engine: Engine, site: str, user: str, tour: str, version: int, step: int, status: str,
+                  tab: str | None = None, seq: int | None = None) -> Progress:
+    """Store where the user is in a tour; returns what is stored afterwards. A save from a tab
+    (``tab``, ``seq``) that arrives after a later save from the same tab changes nothing."""
     now = time.time()
     key = {"site": site, "user_id": user, "tour_id": tour, "version": version}
+    values = {"status": status, "step": step, "updated_at": now, "completed_at": now if status == "completed" else None,
+              "client_tab": tab, "client_seq": seq}
     with engine.begin() as conn:
-        _upsert(conn, tour_progress, key, {"status": status, "step": step, "updated_at": now,
-                                           "completed_at": now if status == "completed" else None},
-                keep_first=("completed_at",))
+        _upsert(conn, tour_progress, key, values, keep_first=("completed_at",), unless=_older_save)
         row = conn.execute(select(tour_progress).where(*(tour_progress.c[k] == v for k, v in key.items()))).one()
     return _progress(row)
 

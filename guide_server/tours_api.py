@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -39,6 +40,8 @@ MAX_URL = 4096
 MAX_IDS = 500
 STATUSES = ("active", "completed", "dismissed")
 ACTIONS = ("skip", "center", "abort")
+TAB = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_SEQ = 2**53 - 1  # what a browser counts exactly
 
 
 def init_app(app: Flask) -> None:
@@ -286,8 +289,9 @@ def tour_progress():
     if event is not None:  # reports of missing targets are kept for anonymous users too
         db.record_event(engine, site, _stored(site, user), tour.id, version, event["step_id"], event["action"],
                         privacy.mask(url))
+    tab, seq = _save_order(payload)
     if user is not None:
-        saved = db.save_progress(engine, site, _stored(site, user), tour.id, version, step, status)
+        saved = db.save_progress(engine, site, _stored(site, user), tour.id, version, step, status, tab, seq)
     else:
         saved = Progress(status, step, version, status == "completed")
     completed = tour.id if status == "completed" else None
@@ -295,6 +299,18 @@ def tour_progress():
     return jsonify({"progress": progress_json(saved),
                     "checklists": _updated_checklists(content, site, user, _locale(payload.get("locale")), ticked,
                                                       completed=completed)})
+
+
+def _save_order(payload: dict) -> tuple[str | None, int | None]:
+    """``tab`` (the browser tab's id) and ``seq`` (its running number of saves) come together or not at all."""
+    tab, seq = payload.get("tab"), payload.get("seq")
+    if tab is None and seq is None:
+        return None, None
+    if not isinstance(tab, str) or not TAB.match(tab):
+        raise ApiError("'tab' must be 1 to 64 letters, digits, '-' or '_', sent with 'seq'", 400, "bad_tab")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
+        raise ApiError(f"'seq' must be a whole number from 0 to {MAX_SEQ}, sent with 'tab'", 400, "bad_seq")
+    return tab, seq
 
 
 @bp.post("/api/v1/track")

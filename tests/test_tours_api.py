@@ -262,6 +262,45 @@ def test_progress_round_trip_and_once(client, tours_app):
     assert tours(client, user="u2")["autostart"] == "welcome"  # progress is per user
 
 
+def test_a_save_that_arrives_after_a_later_one_from_the_same_tab_changes_nothing(client):
+    def stored():
+        return client.get("/api/v1/tours/first-invoice", query_string={"site": "demo", "user": "u1"}).get_json()["progress"]
+
+    post_progress(client, "first-invoice", "active", step=1, tab="tabA", seq=200)
+    late = post_progress(client, "first-invoice", "active", step=0, tab="tabA", seq=100)  # sent first, arrived last
+    assert late["progress"]["step"] == 1  # the answer tells what is stored
+    assert stored()["step"] == 1
+    post_progress(client, "first-invoice", "active", step=0, tab="tabB", seq=5)  # another tab: its own clock
+    assert stored()["step"] == 0
+    post_progress(client, "first-invoice", "completed", step=1, tab="tabB", seq=6)
+    assert post_progress(client, "first-invoice", "active", step=0, tab="tabB", seq=4)["progress"]["status"] == "completed"
+    assert stored()["status"] == "completed"
+    post_progress(client, "first-invoice", "active", step=0)  # callers that send no order always apply
+    assert stored() == {"status": "active", "step": 0, "version": 1}
+    post_progress(client, "first-invoice", "active", step=1, tab="tabB", seq=1)  # and leave none behind
+    assert stored()["step"] == 1
+
+
+def test_a_database_from_an_older_release_gets_the_new_columns_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    stored = privacy.pseudonymise(make_app(tmp_path / "probe", TOURS), "demo", "u1")
+    with sqlite3.connect(tmp_path / "guide.db") as old:  # tour_progress as it was before client_tab/client_seq
+        old.execute("CREATE TABLE tour_progress (site VARCHAR(64) NOT NULL, user_id VARCHAR(200) NOT NULL, "
+                    "tour_id VARCHAR(200) NOT NULL, version INTEGER NOT NULL, status VARCHAR(16) NOT NULL, "
+                    "step INTEGER NOT NULL, updated_at FLOAT NOT NULL, completed_at FLOAT, "
+                    "PRIMARY KEY (site, user_id, tour_id, version))")
+        old.execute("INSERT INTO tour_progress VALUES ('demo', ?, 'first-invoice', 1, 'active', 1, 1.0, NULL)", (stored,))
+    app = make_app(tmp_path, TOURS)
+    client = app.test_client()
+    one = client.get("/api/v1/tours/first-invoice", query_string={"site": "demo", "user": "u1"}).get_json()
+    assert one["progress"] == {"status": "active", "step": 1, "version": 1}
+    post_progress(client, "first-invoice", "active", step=0, tab="tabA", seq=2)
+    assert post_progress(client, "first-invoice", "active", step=1, tab="tabA", seq=1)["progress"]["step"] == 0
+    (row,) = table_rows(app, progress.tour_progress)
+    assert (row.step, row.client_tab, row.client_seq) == (0, "tabA", 2)
+
+
 def test_until_completed_comes_back_after_dismissal(client):
     post_progress(client, "settings-tour", "dismissed")
     assert tours(client, url="/demo/settings")["autostart"] == "settings-tour"
@@ -498,6 +537,15 @@ def test_identify_errors(client, payload, status, code):
     ({"event": {"type": "clicked", "step_id": "new", "action": "skip"}}, 400, "bad_event"),
     ({"event": {"type": "target_missing", "step_id": "new", "action": "explode"}}, 400, "bad_event"),
     ({"event": {"type": "target_missing", "action": "skip"}}, 400, "bad_event"),
+    ({"tab": "t1"}, 400, "bad_seq"),
+    ({"seq": 1}, 400, "bad_tab"),
+    ({"tab": "t 1", "seq": 1}, 400, "bad_tab"),
+    ({"tab": "t" * 65, "seq": 1}, 400, "bad_tab"),
+    ({"tab": 7, "seq": 1}, 400, "bad_tab"),
+    ({"tab": "t1", "seq": -1}, 400, "bad_seq"),
+    ({"tab": "t1", "seq": 1.5}, 400, "bad_seq"),
+    ({"tab": "t1", "seq": "2"}, 400, "bad_seq"),
+    ({"tab": "t1", "seq": 2**53}, 400, "bad_seq"),
 ])
 def test_progress_errors(client, tours_app, change, status, code):
     payload = {"site": "demo", "user": "u1", "tour": "first-invoice", "version": 1, "step": 0, "status": "active", **change}

@@ -148,6 +148,39 @@ def test_a_tour_resumes_after_spa_navigation_and_after_a_reload(page, user, who)
     wait_title(page, "More of page two")
 
 
+def test_a_save_that_reaches_the_server_late_does_not_move_the_user_back(page, user):
+    held, sent = [], []
+
+    def hold_step_one(route):  # the save of step 1 is overtaken by the save of step 2
+        sent.append(route.request.post_data_json or {})
+        if sent[-1].get("step") == 1 and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    def saved(step):
+        return page.expect_response(lambda r: "/api/v1/tours/progress" in r.url
+                                    and (r.request.post_data_json or {}).get("step") == step)
+
+    page.route("**/api/v1/tours/progress", hold_step_one)
+    visit(page, "/t/spa", user=user)
+    wait_title(page, "Page one")
+    page.keyboard.press("ArrowRight")
+    wait_title(page, "Go to page two")
+    with saved(2):
+        page.click("#to-two")
+    wait_title(page, "Page two")
+    with saved(1):
+        held[0].continue_()
+    one, two = (next(b for b in sent if b["step"] == n) for n in (1, 2))
+    assert one["tab"] == two["tab"] and one["seq"] < two["seq"]
+    page.reload()
+    wait_title(page, "Page two")
+    page.locator(POP + " .pri").click()
+    wait_title(page, "More of page two")
+    assert sent[-1]["tab"] == two["tab"] and sent[-1]["seq"] > two["seq"]  # the same tab after a reload
+
+
 def test_a_hint_shows_without_blocking_the_page(page, user):
     visit(page, "/t/hint", user=user)
     hint = page.locator(HINT)
