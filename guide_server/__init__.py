@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-
-from flask import Flask, g
+from typing import TYPE_CHECKING
 
 from . import settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: defaults, then instance/guide.toml, then GUIDE_* variables, then ``test_config``."""
+    from flask import Flask  # here, not at the top: `index_builder.py` and the CLI start without Flask
+
     app = Flask(__name__, instance_path=os.environ.get("GUIDE_INSTANCE_PATH") or None,
                 instance_relative_config=True)
     app.config.from_mapping(settings.defaults())
@@ -55,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _server_timing(app: Flask) -> None:
     """Every response says how long the app spent on it (``Server-Timing: app;dur=ms``)."""
+    from flask import g
 
     @app.before_request
     def _start():

@@ -183,6 +183,7 @@ class _Previous:
                                                       lexical=False)
             except (OSError, ValueError, KeyError):
                 return None
+            self.indexes[locale].spare = True  # read for this build alone
         return self.indexes[locale]
 
 

