@@ -199,8 +199,9 @@ class LocaleIndex:
     def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True,
              docs: Docs | None = None, lexical: bool = True) -> LocaleIndex:
         """Load a saved index. Vectors are memory-mapped: fast to open, and shared between worker
-        processes through the page cache. IVF lists are too, unless ``mmap`` is off (a build
-        updates a copy of the previous build's IVF index, and a mapped one cannot be copied).
+        processes through the page cache. IVF lists are too, unless ``mmap`` is off: a build updates
+        the previous build's IVF lists (a copy of them, or the lists themselves when it read them
+        for itself, see ``spare``), and mapped lists can be neither copied nor changed.
         ``docs`` is what :func:`read_docs` returned for this folder, when it was read already;
         ``lexical=False`` skips the BM25 index, which a build makes anew anyway."""
         import bm25s

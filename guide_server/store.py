@@ -55,11 +55,14 @@ feedback = Table(
 )
 
 
+BUSY_TIMEOUT_S = 30.0  # how long a SQLite connection waits for another process's write lock
+
+
 def connect(url: str) -> Engine:
     """Open the database and create missing tables."""
     kwargs = {}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")
@@ -73,7 +76,7 @@ def connect(url: str) -> Engine:
     return engine
 
 
-def _use_wal(cur, wait: float = 30.0) -> None:
+def _use_wal(cur, wait: float = BUSY_TIMEOUT_S) -> None:
     """Switch the file to write-ahead logging (it stays so). SQLite answers "database is locked"
     at once, without its busy timeout, when another process is switching a new file too, so the
     switch is tried again until it holds."""
