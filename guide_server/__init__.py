@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,15 +20,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: defaults, then instance/guide.toml, then GUIDE_* variables, then ``test_config``."""
     from flask import Flask  # here, not at the top: `index_builder.py` and the CLI start without Flask
 
-    app = Flask(__name__, instance_path=os.environ.get("GUIDE_INSTANCE_PATH") or None,
-                instance_relative_config=True)
-    app.config.from_mapping(settings.defaults())
+    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
     if test_config is None:
-        app.config.update(settings.from_file(os.path.join(app.instance_path, settings.CONFIG_FILE)))
-        app.config.update(settings.from_env())
+        app.config.update(load_config(app.instance_path))
     else:
+        app.config.from_mapping(settings.defaults())
         app.config.update(test_config)
-    configure(app)
+        configure(app.config, app.instance_path)
 
     from . import api, embed, errors, sites, tours_api, ws
     from .live import LiveIndex
@@ -73,13 +72,34 @@ def _server_timing(app: Flask) -> None:
         return response
 
 
-def configure(app: Flask) -> None:
+def instance_path() -> str:
+    """The instance folder: ``GUIDE_INSTANCE_PATH``, else ``instance/`` in a checkout of the
+    repository, else ``<prefix>/var/guide_server-instance`` for an installed package (where
+    Flask would put it)."""
+    if os.environ.get("GUIDE_INSTANCE_PATH"):
+        return os.path.abspath(os.environ["GUIDE_INSTANCE_PATH"])
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return str(REPO_ROOT / "instance")
+    return os.path.join(sys.prefix, "var", f"{__name__}-instance")
+
+
+def load_config(folder: str) -> dict:
+    """Settings as the server sees them: defaults, then ``guide.toml`` in the instance folder,
+    then ``GUIDE_*`` variables; checked, with the defaults that depend on the folder filled in.
+    The command line reads them here too, without starting Flask."""
+    cfg = settings.defaults()
+    cfg.update(settings.from_file(os.path.join(folder, settings.CONFIG_FILE)))
+    cfg.update(settings.from_env())
+    configure(cfg, folder)
+    return cfg
+
+
+def configure(cfg, folder: str) -> None:
     """Fill in defaults that depend on the instance folder and check the values."""
-    os.makedirs(app.instance_path, exist_ok=True)
-    cfg = app.config
+    os.makedirs(folder, exist_ok=True)
     cfg["CONTENT_DIR"] = cfg["CONTENT_DIR"] or str(REPO_ROOT / "content")
-    cfg["INDEX_DIR"] = cfg["INDEX_DIR"] or os.path.join(app.instance_path, "index")
-    cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or "sqlite:///" + os.path.join(app.instance_path, "guide.db")
+    cfg["INDEX_DIR"] = cfg["INDEX_DIR"] or os.path.join(folder, "index")
+    cfg["DATABASE_URL"] = cfg["DATABASE_URL"] or "sqlite:///" + os.path.join(folder, "guide.db")
     cfg["SITES"] = settings.validate_sites(cfg["SITES"])
     for s in settings.SETTINGS:
         if isinstance(s.default, (int, float)) and not isinstance(s.default, bool):

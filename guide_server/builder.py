@@ -28,7 +28,7 @@ from .encoders import get_encoder, parse_specs
 from .index import LocaleIndex, folder_key, read_docs
 from .textnorm import LOCALES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TOKENIZERS = {"ja": "sudachi-core:A:normalized", "en": "words:snowball-english"}
 _LIBRARIES = ("faiss-cpu", "bm25s", "sudachipy", "sudachidict-core", "rapidfuzz", "numpy", "nh3", "markdown-it-py")
 
@@ -104,15 +104,15 @@ class _Known:
 class _Previous:
     """The live build, read as far as a new build needs it.
 
-    Unchanged files are known from the manifest's catalog; the FAQ records of a locale
-    are read only when that locale changed, and its vectors only then too. After a build
-    the new indexes stay in memory, so the next build in the same process (a ``--watch``
-    loop) reads nothing back from disk.
+    Unchanged files are known from the manifest's catalog; a changed locale's old index is
+    read (records unparsed, vectors and IVF lists into memory) only as the cache of the new
+    one. After a build the new indexes stay in memory, so the next build in the same process
+    (a ``--watch`` loop) reads nothing back from disk.
     """
 
     def __init__(self, index_dir: Path):
-        self.build, self.manifest, self.docs, self.indexes = current_build(index_dir), {}, {}, {}
-        self.known: dict[str, Faq | _Known] = {}
+        self.build, self.manifest, self.indexes = current_build(index_dir), {}, {}
+        self.known: dict[str, _Known] = {}
         if self.build is None:
             return
         memo = _memo.get(str(index_dir.resolve()))
@@ -124,26 +124,11 @@ class _Previous:
             if self.manifest.get("format_version") != FORMAT_VERSION:
                 self.manifest, self.indexes = {}, {}
             locales = self.usable_locales()
-            catalog = self.manifest.get("catalog")
-            if catalog is None:  # a build without a catalog: read every locale's records
-                for locale in locales:
-                    self._read(locale)
-            else:
-                files = self.manifest["files"]
-                self.known = {files[path]: _Known(path=path, hash=files[path], **meta)
-                              for path, meta in catalog.items() if meta["locale"] in locales}
-            for locale in locales:
-                if locale in self.indexes:
-                    idx = self.indexes[locale]
-                    self.docs[locale] = (idx.faqs, idx.doc_tokens, None, None)
-                    self.known.update((f.hash, f) for f in idx.faqs)
+            files = self.manifest.get("files", {})
+            self.known = {files[path]: _Known(path=path, hash=files[path], **meta)
+                          for path, meta in self.manifest.get("catalog", {}).items() if meta["locale"] in locales}
         except (OSError, ValueError, KeyError, TypeError):
-            self.manifest, self.docs, self.indexes, self.known = {}, {}, {}, {}  # an unreadable old build only costs the cache
-
-    def _read(self, locale: str) -> None:
-        if locale not in self.docs:
-            self.docs[locale] = read_docs(self.build / locale)
-            self.known.update((f.hash, f) for f in self.docs[locale][0])
+            self.manifest, self.indexes, self.known = {}, {}, {}  # an unreadable old build only costs the cache
 
     def usable_locales(self) -> list[str]:
         return [loc for loc, info in self.manifest.get("locales", {}).items() if info.get("tokenizer") == TOKENIZERS.get(loc)]
@@ -159,28 +144,21 @@ class _Previous:
         before = [(f.path, f.hash) for f in self.known.values() if f.locale == locale]
         return sorted(before) == [(f.path, f.hash) for f in items]
 
-    def full(self, items: list, faq_dir: Path) -> list[Faq]:
-        """``items`` with every stand-in replaced by its whole record (read from the old build)."""
-        out = []
-        for f in items:
-            if isinstance(f, _Known):
-                self._read(f.locale)
-                record = self.known.get(f.hash)
-                # not in the records after all (or a file with the same bytes elsewhere): parse it again
-                f = record if isinstance(record, Faq) and record.path == f.path else parse_faq((faq_dir / f.path).read_bytes(), f.path)
-            out.append(f)
-        return out
+    def resolve(self, items: list, cache: LocaleIndex | None, faq_dir: Path) -> list:
+        """``items`` with every stand-in the old index cannot supply parsed from its file again."""
+        return [parse_faq((faq_dir / f.path).read_bytes(), f.path)
+                if isinstance(f, _Known) and (cache is None or cache.faqs.find(f.hash, f.id, f.path) is None) else f
+                for f in items]
 
     def index(self, locale: str) -> LocaleIndex | None:
         if locale not in self.usable_locales():
             return None
         if locale not in self.indexes:
-            self._read(locale)
             info = self.manifest["locales"][locale]
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
             try:
-                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False, docs=self.docs[locale],
-                                                      lexical=False)
+                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False,
+                                                      docs=read_docs(self.build / locale), lexical=False)
             except (OSError, ValueError, KeyError):
                 return None
             self.indexes[locale].spare = True  # read for this build alone
@@ -245,7 +223,8 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                     if locale in prev.indexes:
                         kept[locale] = prev.indexes[locale]
                     continue
-                items = prev.full(items, content_dir / "faq")
+                cache = prev.index(locale)
+                items = prev.resolve(items, cache, content_dir / "faq")
                 bars = []
 
                 def start_bar(total, locale=locale, bars=bars):
@@ -253,7 +232,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                     bars.append(bar)
                     return bar.update if bar else None
 
-                index = LocaleIndex.build(locale, items, specs, get_encoder, prev.index(locale), start_bar)
+                index = LocaleIndex.build(locale, items, specs, get_encoder, cache, start_bar)
                 for bar in bars:
                     if bar:
                         bar.close()

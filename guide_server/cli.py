@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -13,16 +12,9 @@ from . import settings
 
 def _app_config(args) -> dict:
     """Settings as the server would see them (instance file + environment), without starting it."""
-    from flask import Flask
+    from . import instance_path, load_config
 
-    from . import configure
-
-    app = Flask("guide_server", instance_path=os.environ.get("GUIDE_INSTANCE_PATH") or None)
-    app.config.from_mapping(settings.defaults())
-    app.config.update(settings.from_file(os.path.join(app.instance_path, settings.CONFIG_FILE)))
-    app.config.update(settings.from_env())
-    configure(app)
-    return app.config
+    return load_config(instance_path())
 
 
 def add_build_arguments(p: argparse.ArgumentParser) -> None:

@@ -17,6 +17,8 @@ import numpy as np
 
 from .content import Faq
 from .encoders import Encoder
+from .lexical import Terms
+from .records import Records
 from .textnorm import fuzzy_form, tokens
 
 FLAT_LIMIT = 20000  # above this many vectors, an IVF index keeps queries fast
@@ -62,29 +64,27 @@ class Signals:
 
 
 class LocaleIndex:
-    def __init__(self, locale: str, faqs: list[Faq], encoders: list[Encoder], vectors: list[np.ndarray],
+    def __init__(self, locale: str, faqs: Records | list[Faq], encoders: list[Encoder], vectors: list[np.ndarray],
                  view_faq: np.ndarray, view_section: np.ndarray, view_ids: np.ndarray,
-                 doc_tokens: list[list[str]], fuzzy_strings: list[tuple[int, str]], faiss_indexes=None, bm25=None,
-                 lines: list[str | None] | None = None):
+                 terms: Terms, fuzzy_strings: list[tuple[int, str]], faiss_indexes=None, bm25=None):
         self.locale = locale
-        self.faqs = faqs
+        self.faqs = faqs if isinstance(faqs, Records) else Records.of(faqs)
         self.encoders = encoders
         self.vectors = vectors
         self.view_faq = view_faq
         self.view_section = view_section
         self.view_ids = view_ids
-        self.doc_tokens = doc_tokens
-        self.by_id = {f.id: i for i, f in enumerate(faqs)}
+        self.terms = terms
+        self.by_id = {faq_id: i for i, faq_id in enumerate(self.faqs.ids)}
         self._fuzzy_choices = [s for _, s in fuzzy_strings]
         self._fuzzy_faq = np.array([i for i, _ in fuzzy_strings], dtype=np.int64)
         self._fuzzy_starts = np.searchsorted(self._fuzzy_faq, np.arange(len(faqs) + 1))
         # views are stored FAQ by FAQ; starts[i]:starts[i+1] are FAQ i's views
         self._starts = np.searchsorted(view_faq, np.arange(len(faqs) + 1))
         self._id_order = np.argsort(view_ids)
-        self._lines = lines or [None] * len(faqs)  # docs.jsonl lines as read, reused when saving
         self.faiss = faiss_indexes or [_faiss_index(v, view_ids) for v in vectors]
         # bm25=False: no lexical index (a previous build read only as a cache for the next)
-        self.bm25 = _bm25_index(doc_tokens) if bm25 is None else (bm25 or None)
+        self.bm25 = terms.bm25() if bm25 is None else (bm25 or None)
         self.folder_key = None  # set when loaded from a folder: which files it was read from
         # True when the index was read only to be the next build's cache: that build may then
         # update its IVF lists in place instead of copying them first
@@ -95,47 +95,58 @@ class LocaleIndex:
 
     # ---- building -------------------------------------------------------------------
     @classmethod
-    def build(cls, locale: str, faqs: list[Faq], specs: list[str], load_encoder, cache: LocaleIndex | None = None,
+    def build(cls, locale: str, faqs: list, specs: list[str], load_encoder, cache: LocaleIndex | None = None,
               progress=None) -> LocaleIndex:
-        """Index ``faqs``; an unchanged FAQ (same file hash) is copied from ``cache`` as it is.
+        """Index ``faqs``; an unchanged FAQ (same file hash, id and path) is copied from ``cache``
+        as it is: its record, tokens, fuzzy strings and vectors. Such an FAQ may be given by a
+        stand-in with only ``id``, ``hash`` and ``path``; every other one must be a parsed Faq.
 
         ``load_encoder(spec)`` is called only for encoders with texts to embed;
         ``progress(total)`` may return a callable that is told of each embedded batch.
         """
         same_encoders = cache is not None and [e.spec for e in cache.encoders] == specs
-        old_rows = {f.hash: j for j, f in enumerate(cache.faqs)} if cache is not None else {}
-        view_faq, view_section, ids, src = [], [], [], []  # src: the view's row in the cache, or -1
-        new_texts, new_pos = [], []
-        doc_tokens, fuzzy_strings, lines = [], [], []
+        n = len(faqs)
+        rows = np.full(n, -1, np.int64)  # each FAQ's row in the cache, or -1
+        counts = np.zeros(n, np.int64)  # its number of views
+        new_views = []  # (FAQ, section, text) of the views not copied from the cache as a block
+        entries, term_sources, fuzzy_strings = [], [], []
         for i, faq in enumerate(faqs):
-            j = old_rows.get(faq.hash)
-            if j is not None and cache.faqs[j].id != faq.id:
-                j = None
-            if j is not None and same_encoders:
-                lo, hi = int(cache._starts[j]), int(cache._starts[j + 1])
-                view_faq.extend([i] * (hi - lo))
-                view_section.extend(cache.view_section[lo:hi].tolist())
-                ids.extend(cache.view_ids[lo:hi].tolist())
-                src.extend(range(lo, hi))
-            else:
-                for sec, text in views_of(faq):
-                    new_pos.append(len(ids))
-                    new_texts.append(text)
-                    view_faq.append(i)
-                    view_section.append(sec)
-                    ids.append(view_id(faq.id, text))
-                    src.append(-1)
+            j = cache.faqs.find(faq.hash, faq.id, faq.path) if cache is not None else None
+            if j is None and not isinstance(faq, Faq):
+                raise ValueError(f"{faq.path}: not in the previous build, and only its stand-in was given")
             if j is not None:
-                doc_tokens.append(cache.doc_tokens[j])
+                rows[i] = j
+                entries.append(cache.faqs.entry(j))
+                term_sources.append(j)
                 fuzzy_strings.extend((i, s) for s in cache.fuzzy_of(j))
-                lines.append(cache._lines[j])
             else:
-                doc_tokens.append(tokens(lexical_text(faq), locale))
+                entries.append(faq)
+                term_sources.append(tokens(lexical_text(faq), locale))
                 fuzzy_strings.extend((i, fuzzy_form(s, locale)) for s in [faq.title, *faq.questions])
-                lines.append(None)
-        view_ids = np.array(ids, dtype=np.int64)
-        src_rows = np.array(src, dtype=np.int64)
-        new_pos_arr = np.array(new_pos, dtype=np.int64)
+            if j is not None and same_encoders:
+                counts[i] = cache._starts[j + 1] - cache._starts[j]
+            else:
+                if not isinstance(faq, Faq):
+                    faq = cache.faqs[j]  # other encoders: the unchanged FAQ is embedded again
+                views = views_of(faq)
+                counts[i] = len(views)
+                new_views.extend((i, sec, text) for sec, text in views)
+        # views are stored FAQ by FAQ: an unchanged FAQ's views are copied as a block
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        view_faq = np.repeat(np.arange(n, dtype=np.int64), counts)
+        view_section = np.empty(len(view_faq), np.int64)
+        view_ids = np.empty(len(view_faq), np.int64)
+        src_rows = np.full(len(view_faq), -1, np.int64)  # the view's row in the cache, or -1
+        copied = (rows >= 0) if same_encoders else np.zeros(n, bool)
+        if copied.any():
+            dest, _ = _segments(starts, np.nonzero(copied)[0])
+            source, _ = _segments(cache._starts, rows[copied])
+            view_section[dest], view_ids[dest], src_rows[dest] = cache.view_section[source], cache.view_ids[source], source
+        new_pos, _ = _segments(starts, np.nonzero(~copied)[0])
+        new_texts = [text for _, _, text in new_views]
+        view_section[new_pos] = [sec for _, sec, _ in new_views]
+        view_ids[new_pos] = [view_id(faqs[i].id, text) for i, _, text in new_views]
+        new_pos_arr = new_pos
 
         # A changed FAQ keeps the vectors of the views whose text did not change.
         if cache is not None and len(new_pos_arr) and same_encoders and len(cache.view_ids):
@@ -144,16 +155,15 @@ class LocaleIndex:
             hit = cache.view_ids[order[at]] == view_ids[new_pos_arr]
             src_rows[new_pos_arr[hit]] = order[at[hit]]
         todo = np.nonzero(src_rows < 0)[0]
-        text_at = dict(zip(new_pos, new_texts))
+        text_at = dict(zip(new_pos.tolist(), new_texts))
         update = progress(len(todo) * len(specs)) if progress else None
 
         encoders, vectors = [], []
         for e, spec in enumerate(specs):
             enc = cache.encoders[e] if same_encoders and not len(todo) else load_encoder(spec)
             out = np.empty((len(view_ids), enc.dim), np.float32)
-            reused = src_rows >= 0
-            if reused.any():
-                out[reused] = cache.vectors[e][src_rows[reused]]
+            if cache is not None:
+                _copy_rows(out, cache.vectors[e], src_rows)
             for start in range(0, len(todo), 64):
                 chunk = todo[start:start + 64]
                 out[chunk] = enc.encode_docs([text_at[int(k)] for k in chunk])
@@ -166,9 +176,10 @@ class LocaleIndex:
                          in_place=cache is not None and cache.spare)
             for e, v in enumerate(vectors)
         ]
-        index = cls(locale, faqs, encoders, vectors, np.array(view_faq, dtype=np.int64),
-                    np.array(view_section, dtype=np.int64), view_ids, doc_tokens, fuzzy_strings, faiss_indexes,
-                    lines=lines)
+        records = Records([f.id for f in faqs], [f.hash for f in faqs], [f.path for f in faqs], entries)
+        terms = Terms.combine(cache.terms if cache is not None else None, term_sources)
+        index = cls(locale, records, encoders, vectors, view_faq, view_section, view_ids, terms, fuzzy_strings,
+                    faiss_indexes)
         index.embedded = len(todo)
         return index
 
@@ -177,15 +188,12 @@ class LocaleIndex:
         import faiss
 
         folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "docs.jsonl", "w", encoding="utf-8") as fh:
-            for i, faq in enumerate(self.faqs):
-                line = self._lines[i]
-                if line is None:
-                    rec = faq.to_record()
-                    rec["tokens"] = self.doc_tokens[i]
-                    rec["fuzzy"] = self.fuzzy_of(i)
-                    line = json.dumps(rec, ensure_ascii=False) + "\n"
-                fh.write(line)
+        self.faqs.save(folder)
+        rows = {"id": self.faqs.ids, "hash": self.faqs.hashes, "path": self.faqs.paths,
+                "fuzzy": [self.fuzzy_of(i) for i in range(len(self.faqs))]}
+        with open(folder / "rows.json", "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, ensure_ascii=False)
+        self.terms.save(folder)
         np.save(folder / "view_faq.npy", self.view_faq)
         np.save(folder / "view_section.npy", self.view_section)
         np.save(folder / "view_ids.npy", self.view_ids)
@@ -193,33 +201,37 @@ class LocaleIndex:
             np.save(folder / f"dense-{e}.npy", vec)
             if not _is_flat(idx):
                 faiss.write_index(idx, str(folder / f"dense-{e}.faiss"))
-        self.bm25.save(str(folder / "bm25"), show_progress=False)
+        if self.bm25 is not None:
+            self.bm25.save(str(folder / "bm25"), show_progress=False)
 
     @classmethod
     def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True,
              docs: Docs | None = None, lexical: bool = True) -> LocaleIndex:
-        """Load a saved index. Vectors are memory-mapped: fast to open, and shared between worker
-        processes through the page cache. IVF lists are too, unless ``mmap`` is off: a build updates
-        the previous build's IVF lists (a copy of them, or the lists themselves when it read them
-        for itself, see ``spare``), and mapped lists can be neither copied nor changed.
+        """Load a saved index. Vectors and IVF lists are memory-mapped: fast to open, and shared
+        between worker processes through the page cache. With ``mmap`` off (a build reading its
+        cache) both are read into memory: the build copies most vectors into its own array, which
+        one read does faster than faulting in mapped pages, and it updates the previous build's IVF
+        lists (a copy of them, or the lists themselves when it read them for itself, see ``spare``),
+        which mapped lists allow neither.
         ``docs`` is what :func:`read_docs` returned for this folder, when it was read already;
         ``lexical=False`` skips the BM25 index, which a build makes anew anyway."""
         import bm25s
         import faiss
 
-        faqs, doc_tokens, fuzzy_strings, lines = docs or read_docs(folder)
+        faqs, terms, fuzzy_strings = docs or read_docs(folder)
         view_ids = np.load(folder / "view_ids.npy")
         vectors, indexes = [], []
         for e in range(len(encoders)):
-            vec = np.load(folder / f"dense-{e}.npy", mmap_mode="r")
+            # a build copies most rows into its own array: one read beats faulting in mapped pages
+            vec = np.load(folder / f"dense-{e}.npy", mmap_mode="r" if mmap else None)
             vectors.append(vec)
             path = folder / f"dense-{e}.faiss"
             flags = faiss.IO_FLAG_MMAP if mmap else 0
             indexes.append(faiss.read_index(str(path), flags) if path.exists() else _faiss_index(vec, view_ids))
         bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=mmap, show_progress=False, verbosity=0)
-                if doc_tokens and lexical else False)
+                if len(faqs) and lexical else False)
         index = cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
-                    np.load(folder / "view_section.npy"), view_ids, doc_tokens, fuzzy_strings, indexes, bm25, lines)
+                    np.load(folder / "view_section.npy"), view_ids, terms, fuzzy_strings, indexes, bm25)
         index.folder_key = folder_key(folder)
         return index
 
@@ -328,6 +340,21 @@ def _one_thread(faiss, fn, *args):
         faiss.omp_set_num_threads(before)
 
 
+def _copy_rows(out: np.ndarray, source: np.ndarray, src_rows: np.ndarray) -> None:
+    """``out[i] = source[src_rows[i]]`` wherever ``src_rows[i] >= 0``. A rebuild keeps most rows in
+    order, so runs that are contiguous on both sides are copied as slices, not gathered row by row."""
+    keep = np.nonzero(src_rows >= 0)[0]
+    if not len(keep):
+        return
+    src = src_rows[keep]
+    breaks = np.nonzero((np.diff(keep) != 1) | (np.diff(src) != 1))[0] + 1
+    if len(breaks) > 1000:  # shuffled: one gather is cheaper than many small copies
+        out[keep] = source[src]
+        return
+    for a, b in zip([0, *breaks.tolist()], [*breaks.tolist(), len(keep)]):
+        out[keep[a]:keep[b - 1] + 1] = source[src[a]:src[b - 1] + 1]
+
+
 def _segments(starts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Item positions of the given rows (row i owns starts[i]:starts[i+1]) and each item's segment number."""
     lo, hi = starts[rows], starts[rows + 1]
@@ -350,22 +377,16 @@ def folder_key(folder: Path) -> tuple[int, int, int]:
     return st.st_dev, st.st_ino, st.st_mtime_ns
 
 
-Docs = tuple  # (faqs, doc_tokens, fuzzy_strings, lines), as read_docs returns
+Docs = tuple  # (records, terms, fuzzy_strings), as read_docs returns
 
 
 def read_docs(folder: Path) -> Docs:
-    """The FAQ records of a saved index (docs.jsonl), without its vectors and lexical index."""
-    from .content import Faq as FaqRecord
-
-    faqs, doc_tokens, fuzzy_strings, lines = [], [], [], []
-    with open(folder / "docs.jsonl", encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            rec = json.loads(line)
-            doc_tokens.append(rec.pop("tokens"))
-            fuzzy_strings.extend((i, s) for s in rec.pop("fuzzy"))
-            faqs.append(FaqRecord.from_record(rec))
-            lines.append(line)
-    return faqs, doc_tokens, fuzzy_strings, lines
+    """The FAQs of a saved index (records parsed when used), their terms and fuzzy strings."""
+    with open(folder / "rows.json", encoding="utf-8") as fh:
+        rows = json.load(fh)
+    records = Records.read(folder, rows["id"], rows["hash"], rows["path"])
+    fuzzy_strings = [(i, s) for i, strings in enumerate(rows["fuzzy"]) for s in strings]
+    return records, Terms.load(folder), fuzzy_strings
 
 
 def _is_flat(index) -> bool:
@@ -405,15 +426,4 @@ def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_i
         index.train(np.ascontiguousarray(sample, dtype=np.float32))
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
     index.nprobe = min(16, index.nlist)
-    return index
-
-
-def _bm25_index(doc_tokens: list[list[str]]):
-    import bm25s
-
-    if not doc_tokens:
-        return None
-    index = bm25s.BM25(k1=1.2, b=0.75)
-    # an empty document still needs a token so that rows line up with FAQs
-    index.index([t or ["\u0000"] for t in doc_tokens], show_progress=False)
     return index

@@ -48,6 +48,22 @@ def test_build_index_reports_content_errors(tmp_path):
     assert "ja/a.md:4: empty body" in out.stderr and "left as it was" in out.stderr
 
 
+def test_index_builder_runs_without_flask_and_reads_the_servers_settings(small_content, tmp_path):
+    (tmp_path / "inst").mkdir()
+    (tmp_path / "inst" / "guide.toml").write_text(f'content_dir = "{small_content}"\n', encoding="utf-8")
+    code = ("import runpy, sys\n"
+            "sys.argv = ['index_builder.py', '--quiet']\n"
+            "try:\n    runpy.run_path('index_builder.py', run_name='__main__')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print('flask loaded' if 'flask' in sys.modules else 'no flask')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                         env={**os.environ, "GUIDE_INSTANCE_PATH": str(tmp_path / "inst")})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("no flask")
+    # the content folder came from the instance's guide.toml, the index went into the instance folder
+    assert "ja: 2 FAQs, en: 1 FAQs" in out.stdout and (tmp_path / "inst" / "index" / "CURRENT").is_file()
+
+
 class _Lines:
     """A child's output read by threads, so that a test waits for a line with a deadline
     instead of blocking forever, and a full stderr pipe never stalls the child."""

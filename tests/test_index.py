@@ -4,6 +4,7 @@ import pytest
 
 from guide_server import builder, index
 from guide_server.builder import BuildError, IndexMismatch, build, current_build, load_indexes
+from guide_server.content import parse_faq
 from guide_server.search import FaqSearch
 
 from .conftest import MODELS
@@ -168,7 +169,8 @@ def test_a_rebuild_from_disk_equals_one_from_memory(small_content, tmp_path):
         assert [f.hash for f in mem[locale].faqs] == [f.hash for f in disk[locale].faqs]
         assert np.array_equal(mem[locale].view_ids, disk[locale].view_ids)
         assert np.allclose(mem[locale].vectors[0], disk[locale].vectors[0], atol=1e-6)
-        assert mem[locale].doc_tokens == disk[locale].doc_tokens
+        n = len(mem[locale].faqs)
+        assert [mem[locale].terms.tokens(i) for i in range(n)] == [disk[locale].terms.tokens(i) for i in range(n)]
 
 
 def test_a_rebuild_reads_only_the_changed_locale(small_content, tmp_path, monkeypatch):
@@ -213,3 +215,41 @@ def test_two_files_with_the_same_bytes_stay_two_faqs(small_content, tmp_path):
         assert {f.id: f.path for f in ja.faqs} == {"ja-billing-plans": "ja/billing/plans.md",
                                                     "ja-billing-plans-copy": "ja/billing/plans-copy.md",
                                                     "ja-invoices-send-email": "ja/invoices/send-email.md"}
+
+
+def test_a_rebuild_carries_unchanged_records_over_without_parsing_them(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    before = current_build(out)
+    old_lines = dict(zip(json.loads((before / "ja/rows.json").read_text())["id"],
+                         (before / "ja/docs.jsonl").read_text(encoding="utf-8").splitlines()))
+    builder._memo.clear()  # from disk, as a one-off index_builder.py run
+    path = small_content / "faq/ja/billing/plans.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+    build(small_content, out, MODELS, progress=False)
+    kept = builder._memo[str(out.resolve())]["indexes"]["ja"]
+    assert isinstance(kept.faqs.entry(kept.by_id["ja-invoices-send-email"]), bytes)  # still its line, unparsed
+    assert not isinstance(kept.faqs.entry(kept.by_id["ja-billing-plans"]), bytes)
+    new_lines = dict(zip(kept.faqs.ids, (current_build(out) / "ja/docs.jsonl").read_text(encoding="utf-8").splitlines()))
+    assert new_lines["ja-invoices-send-email"] == old_lines["ja-invoices-send-email"]
+    assert new_lines["ja-billing-plans"] != old_lines["ja-billing-plans"]
+    _, indexes = load_indexes(out, MODELS)
+    for locale in ("ja", "en"):  # what the server reads back is what parsing the files gives
+        for faq in indexes[locale].faqs:
+            assert faq == parse_faq((small_content / "faq" / faq.path).read_bytes(), faq.path)
+
+
+def test_a_previous_build_with_broken_rows_only_costs_the_cache(small_content, tmp_path):
+    out = tmp_path / "idx"
+    build(small_content, out, MODELS, progress=False)
+    builder._memo.clear()
+    rows = current_build(out) / "ja/rows.json"
+    data = json.loads(rows.read_text())
+    rows.write_text(json.dumps({k: v[:1] for k, v in data.items()}))  # one row fewer than docs.jsonl
+    path = small_content / "faq/ja/billing/plans.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
+    manifest = build(small_content, out, MODELS, progress=False)
+    assert manifest["views_embedded"] > 1  # the ja FAQs were embedded again
+    _, indexes = load_indexes(out, MODELS)
+    assert "年払い" in indexes["ja"].faqs[indexes["ja"].by_id["ja-billing-plans"]].body
+    assert FaqSearch(indexes).search("請求書をメールで送りたい").hits[0].faq.id == "ja-invoices-send-email"
