@@ -33,6 +33,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .search import parse_weights
     from .store import connect
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     errors.register(app)
     sites.register(app)
     _server_timing(app)
@@ -107,6 +112,8 @@ def configure(cfg, folder: str) -> None:
     for name in ("SUGGEST_THRESHOLD", "ANSWER_THRESHOLD"):
         if not 0 <= cfg[name] <= 1:
             raise ValueError(f"{name} must be between 0 and 1")
+    if cfg["TRUSTED_PROXIES"] < 0:
+        raise ValueError("TRUSTED_PROXIES must be 0 or more")
 
 
 def models_of(config) -> dict[str, str]:

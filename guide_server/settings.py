@@ -58,6 +58,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RELOAD_INTERVAL", 0.5, "Seconds between checks for a newly built index (0 disables hot reload).", float),
     Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become BASE/ID#ANCHOR. Default: this server's /help/."),
     Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support}}. A TOML table [sites.KEY] in the config file.", _json),
+    Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the server whose X-Forwarded-For, -Proto, -Host and -Port headers are believed (werkzeug's ProxyFix). 0 ignores them: set it behind a proxy, so that login lock-out sees each client's address, never when clients reach the server directly (they could claim any address).", int),
     Setting("ADMIN_SESSION_HOURS", 8, "Hours a review-desk (/admin) login lasts before the user must sign in again.", int),
     Setting("ADMIN_COOKIE_SECURE", False, "Send the review-desk session cookie only over HTTPS (Secure flag). Turn on in production behind HTTPS.", _bool),
     Setting("ADMIN_LOCKOUT_FAILURES", 5, "Failed review-desk logins, per account and per client IP, within ADMIN_LOCKOUT_MINUTES that lock further attempts (HTTP 429).", int),

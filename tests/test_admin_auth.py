@@ -238,6 +238,27 @@ def test_lockout_settings_are_read(tmp_path):
     assert resp.status_code == 429 and int(resp.headers["Retry-After"]) <= 60
 
 
+def _via_proxy(client, client_addr: str, password: str, name: str = ADMIN):
+    """A login that reaches the server through a proxy at 10.8.8.8, which names the client's address."""
+    token = csrf_of(client.get("/admin/login"))
+    return client.post("/admin/login", data={"csrf_token": token, "name": name, "password": password},
+                       environ_base={"REMOTE_ADDR": "10.8.8.8"}, headers={"X-Forwarded-For": client_addr})
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_trusted_proxy_each_client_address_is_locked_apart(tmp_path, proxies):
+    app = make_app(tmp_path, TRUSTED_PROXIES=proxies)
+    make_admin(app)
+    client = app.test_client()
+    for n in range(5):
+        assert _via_proxy(client, "203.0.113.7", "not the password", name=f"guess{n}").status_code == 401
+    assert _via_proxy(client, "203.0.113.7", PASSWORD).status_code == 429
+    other = _via_proxy(app.test_client(), "198.51.100.2", PASSWORD)
+    # trusted: the other client is not locked out; not trusted: the header is ignored, the proxy's address is locked
+    assert other.status_code == (303 if proxies else 429)
+    app.extensions["guide.index"].close()
+
+
 # --- language ------------------------------------------------------------------------------------
 
 def test_language_from_accept_language_then_the_switch(client):
@@ -259,7 +280,7 @@ def test_long_inputs_are_refused_not_hashed(client):
 
 
 @pytest.mark.parametrize("setting", [{"ADMIN_TIMEZONE": "Mars/Olympus"}, {"ADMIN_LOCKOUT_FAILURES": 0},
-                                     {"ADMIN_SESSION_HOURS": 0}])
+                                     {"ADMIN_SESSION_HOURS": 0}, {"TRUSTED_PROXIES": -1}])
 def test_bad_desk_settings_stop_the_start(tmp_path, setting):
     with pytest.raises(ValueError, match=next(iter(setting))):
         make_app(tmp_path, **setting)
