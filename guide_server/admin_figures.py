@@ -139,7 +139,10 @@ def overview(q: Query) -> dict:
 
 
 def funnels(q: Query) -> list[dict]:
-    return _review().tour_funnels(_db(), q.site, q.start, q.end)
+    """Funnels of the tours users started, with every step the current content defines."""
+    tours = current_app.extensions["guide.tours"].current().tours.values()
+    defined = {(tour.id, tour.version): [step.id for step in tour.steps] for tour in tours}
+    return _review().tour_funnels(_db(), q.site, q.start, q.end, defined=defined)
 
 
 def stuck_points(q: Query, limit: int = 50) -> list[dict]:

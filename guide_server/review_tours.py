@@ -93,19 +93,25 @@ def _step_figures(step_index: int, step_id: str, visits: dict[str, _Visit]) -> d
             "median_advance_s": round(median(waits), 3) if waits else None}
 
 
-def tour_funnels(engine: Engine, site: str, start: float, end: float, tour: str | None = None) -> list[dict]:
+def tour_funnels(engine: Engine, site: str, start: float, end: float, tour: str | None = None,
+                 defined: dict[tuple[str, int], list[str]] | None = None) -> list[dict]:
     """Per tour version and step: users who reached it, completed it, drop-off, median seconds to advance.
 
     "Completed" means the user was later shown a further step, sent step_completed for it or
     completed the tour; the time to advance is measured on the user's own clock, from the first
-    time the step was shown to the first advance.
+    time the step was shown to the first advance. ``defined`` gives the step ids of tour versions
+    as the content defines them: a defined step nobody reached gets a row with 0 users, so a funnel
+    shows where everyone stopped. A tour version nobody started in the range gets no funnel.
     """
     out = []
     for (tour_id, version), f in sorted(_funnels(_rows(engine, site, start, end, FUNNEL_TYPES, tour)).items()):
         if not f.steps:
             continue
+        names = dict(f.steps)
+        for index, step_id in enumerate((defined or {}).get((tour_id, version), [])):
+            names.setdefault(index, step_id)
         out.append({"tour": tour_id, "version": version,
-                    "steps": [_step_figures(i, f.steps[i], f.visits[i]) for i in sorted(f.steps)]})
+                    "steps": [_step_figures(i, names[i], f.visits.get(i, {})) for i in sorted(names)]})
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select
@@ -118,6 +119,19 @@ def test_limit_and_the_other_figures(api):
     assert api("nps").get_json()["nps"]["responses"] == 3
     assert api("feedback").get_json()["faqs"][0]["down"] == 1
     assert api("onboarding").get_json()["weeks"][0]["rate"] == 0.5
+
+
+def test_a_content_tour_funnel_lists_the_steps_nobody_reached(app, api):
+    now = int(time.time() * 1000)
+    shown = {"id": "ev-send-1", "type": "step_shown", "at": now - 60000, "url": "https://app.example/demo/invoices",
+             "tour": "invoice-send", "version": 1, "step": "send-button", "step_index": 0}
+    resp = app.test_client().post("/api/v1/events", json={"site": SITE, "user": "u9", "events": [shown]})
+    assert resp.status_code == 200 and resp.get_json()["rejected"] == []
+    funnel = next(f for f in api("funnels").get_json()["funnels"] if f["tour"] == "invoice-send")
+    tour = app.extensions["guide.tours"].current().tours["invoice-send"]
+    assert [s["step"] for s in funnel["steps"]] == [step.id for step in tour.steps]  # as the content defines them
+    assert [(s["reached"], s["completed"]) for s in funnel["steps"]] == [(1, 0)] + [(0, 0)] * (len(tour.steps) - 1)
+    assert len(tour.steps) >= 2
 
 
 def test_the_range_and_site_select_the_data(api):

@@ -116,6 +116,18 @@ def test_funnel_counts_dropoff_and_median_time_to_advance(engine):
     assert review.tour_funnels(engine, "other-site", START, END) == []
 
 
+def test_a_defined_step_nobody_reached_gets_a_zero_row(engine):
+    tour_fixture(engine)
+    defined = {(TOUR, 2): ["a", "b", "c"], ("never-started", 1): ["x"]}
+    funnels = review.tour_funnels(engine, "demo", START, END, defined=defined)
+    assert [(f["tour"], f["version"]) for f in funnels] == [(TOUR, 1), (TOUR, 2)]  # nobody started never-started
+    assert len(funnels[0]["steps"]) == 3  # version 1 is not in the content any more: the steps seen
+    assert funnels[1]["steps"] == [
+        {"step": "a", "step_index": 0, "reached": 1, "completed": 1, "dropoff": 0.0, "median_advance_s": 5.0},
+        {"step": "b", "step_index": 1, "reached": 0, "completed": 0, "dropoff": None, "median_advance_s": None},
+        {"step": "c", "step_index": 2, "reached": 0, "completed": 0, "dropoff": None, "median_advance_s": None}]
+
+
 def test_stuck_points_signals_score_and_questions(engine):
     tour_fixture(engine)
     points = review.stuck_points(engine, "demo", START, END)
