@@ -17,16 +17,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Application factory: defaults, then instance/guide.toml, then GUIDE_* variables, then ``test_config``."""
+    """Application factory: defaults, then instance/guide.toml, then GUIDE_* variables; ``test_config``,
+    when given, takes the place of the file and the variables."""
     from flask import Flask  # here, not at the top: `index_builder.py` and the CLI start without Flask
 
     app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
-    if test_config is None:
-        app.config.update(load_config(app.instance_path))
-    else:
-        app.config.from_mapping(settings.defaults())
-        app.config.update(test_config)
-        configure(app.config, app.instance_path)
+    app.config.update(load_config(app.instance_path, test_config))
 
     from . import api, embed, errors, sites, tours_api, ws
     from .live import LiveIndex
@@ -88,13 +84,17 @@ def instance_path() -> str:
     return os.path.join(sys.prefix, "var", f"{__name__}-instance")
 
 
-def load_config(folder: str) -> dict:
+def load_config(folder: str, test_config: dict | None = None) -> dict:
     """Settings as the server sees them: defaults, then ``guide.toml`` in the instance folder,
-    then ``GUIDE_*`` variables; checked, with the defaults that depend on the folder filled in.
-    The command line reads them here too, without starting Flask."""
+    then ``GUIDE_*`` variables (or ``test_config`` instead of those two); checked, with the
+    defaults that depend on the folder filled in. The command line reads them here too,
+    without starting Flask."""
     cfg = settings.defaults()
-    cfg.update(settings.from_file(os.path.join(folder, settings.CONFIG_FILE)))
-    cfg.update(settings.from_env())
+    if test_config is None:
+        cfg.update(settings.from_file(os.path.join(folder, settings.CONFIG_FILE)))
+        cfg.update(settings.from_env())
+    else:
+        cfg.update(test_config)
     configure(cfg, folder)
     return cfg
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .content import ContentError, Faq, load_content, parse_faq
 from .encoders import get_encoder, parse_specs
-from .index import LocaleIndex, folder_key, read_docs
+from .index import LocaleIndex, folder_key
 from .textnorm import LOCALES
 
 FORMAT_VERSION = 2
@@ -157,8 +157,7 @@ class _Previous:
             info = self.manifest["locales"][locale]
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
             try:
-                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False,
-                                                      docs=read_docs(self.build / locale), lexical=False)
+                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False, lexical=False)
             except (OSError, ValueError, KeyError):
                 return None
             self.indexes[locale].spare = True  # read for this build alone

@@ -17,7 +17,7 @@ import numpy as np
 
 from .content import Faq
 from .encoders import Encoder
-from .lexical import Terms
+from .lexical import Terms, ranges
 from .records import Records
 from .textnorm import fuzzy_form, tokens
 
@@ -146,14 +146,13 @@ class LocaleIndex:
         new_texts = [text for _, _, text in new_views]
         view_section[new_pos] = [sec for _, sec, _ in new_views]
         view_ids[new_pos] = [view_id(faqs[i].id, text) for i, _, text in new_views]
-        new_pos_arr = new_pos
 
         # A changed FAQ keeps the vectors of the views whose text did not change.
-        if cache is not None and len(new_pos_arr) and same_encoders and len(cache.view_ids):
+        if cache is not None and len(new_pos) and same_encoders and len(cache.view_ids):
             order = cache._id_order
-            at = np.minimum(np.searchsorted(cache.view_ids, view_ids[new_pos_arr], sorter=order), len(order) - 1)
-            hit = cache.view_ids[order[at]] == view_ids[new_pos_arr]
-            src_rows[new_pos_arr[hit]] = order[at[hit]]
+            at = np.minimum(np.searchsorted(cache.view_ids, view_ids[new_pos], sorter=order), len(order) - 1)
+            hit = cache.view_ids[order[at]] == view_ids[new_pos]
+            src_rows[new_pos[hit]] = order[at[hit]]
         todo = np.nonzero(src_rows < 0)[0]
         text_at = dict(zip(new_pos.tolist(), new_texts))
         update = progress(len(todo) * len(specs)) if progress else None
@@ -206,19 +205,18 @@ class LocaleIndex:
 
     @classmethod
     def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True,
-             docs: Docs | None = None, lexical: bool = True) -> LocaleIndex:
+             lexical: bool = True) -> LocaleIndex:
         """Load a saved index. Vectors and IVF lists are memory-mapped: fast to open, and shared
         between worker processes through the page cache. With ``mmap`` off (a build reading its
         cache) both are read into memory: the build copies most vectors into its own array, which
         one read does faster than faulting in mapped pages, and it updates the previous build's IVF
         lists (a copy of them, or the lists themselves when it read them for itself, see ``spare``),
         which mapped lists allow neither.
-        ``docs`` is what :func:`read_docs` returned for this folder, when it was read already;
         ``lexical=False`` skips the BM25 index, which a build makes anew anyway."""
         import bm25s
         import faiss
 
-        faqs, terms, fuzzy_strings = docs or read_docs(folder)
+        faqs, terms, fuzzy_strings = read_docs(folder)
         view_ids = np.load(folder / "view_ids.npy")
         vectors, indexes = [], []
         for e in range(len(encoders)):
@@ -357,11 +355,9 @@ def _copy_rows(out: np.ndarray, source: np.ndarray, src_rows: np.ndarray) -> Non
 
 def _segments(starts: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Item positions of the given rows (row i owns starts[i]:starts[i+1]) and each item's segment number."""
-    lo, hi = starts[rows], starts[rows + 1]
-    lengths = hi - lo
-    seg = np.repeat(np.arange(len(rows)), lengths)
-    offsets = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    return np.arange(int(lengths.sum())) + offsets, seg
+    lo = starts[rows]
+    lengths = starts[rows + 1] - lo
+    return ranges(lo, lengths), np.repeat(np.arange(len(rows)), lengths)
 
 
 def _segment_max(values: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
@@ -377,10 +373,7 @@ def folder_key(folder: Path) -> tuple[int, int, int]:
     return st.st_dev, st.st_ino, st.st_mtime_ns
 
 
-Docs = tuple  # (records, terms, fuzzy_strings), as read_docs returns
-
-
-def read_docs(folder: Path) -> Docs:
+def read_docs(folder: Path) -> tuple[Records, Terms, list[tuple[int, str]]]:
     """The FAQs of a saved index (records parsed when used), their terms and fuzzy strings."""
     with open(folder / "rows.json", encoding="utf-8") as fh:
         rows = json.load(fh)

@@ -16,6 +16,12 @@ import numpy as np
 K1, B = 1.2, 0.75  # BM25 parameters (Lucene's formula, as bm25s's default method)
 
 
+def ranges(lo: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``lo[0] .. lo[0]+lengths[0]-1``, then those of the next range, and so on."""
+    offsets = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+
+
 class Terms:
     """Token ids of FAQ ``i`` are ``ids[starts[i]:starts[i + 1]]``; ``vocab[id]`` is the token."""
 
@@ -56,11 +62,8 @@ class Terms:
             hi[i] = base + len(extra)
         pool = np.concatenate([old.ids if old is not None else np.zeros(0, np.int32), np.array(extra, np.int32)])
         lengths = hi - lo
-        starts = np.concatenate([[0], np.cumsum(lengths)])
-        # gather each FAQ's run of the pool, in the new order
-        offsets = np.repeat(lo - starts[:-1], lengths)
-        ids = pool[np.arange(int(starts[-1]), dtype=np.int64) + offsets] if len(offsets) else np.zeros(0, np.int32)
-        return cls(vocab, ids, starts)._compacted()
+        # each FAQ's run of the pool, in the new order
+        return cls(vocab, pool[ranges(lo, lengths)], np.concatenate([[0], np.cumsum(lengths)]))._compacted()
 
     def _compacted(self) -> Terms:
         """Drop vocabulary entries no FAQ uses any more (a word deleted from its last FAQ)."""
@@ -78,8 +81,9 @@ class Terms:
         lengths = np.diff(self.starts)
         doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # one key per (term, FAQ): sorting the keys orders the pairs column by column
-        keys, tf = np.unique(self.ids.astype(np.int64) * max(n, 1) + doc, return_counts=True)
-        term, row = keys // max(n, 1), keys % max(n, 1)
+        width = max(n, 1)
+        keys, tf = np.unique(self.ids.astype(np.int64) * width + doc, return_counts=True)
+        term, row = keys // width, keys % width
         df = np.bincount(term, minlength=v)
         with np.errstate(divide="ignore", invalid="ignore"):
             idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)

@@ -178,8 +178,8 @@ def test_a_rebuild_reads_only_the_changed_locale(small_content, tmp_path, monkey
     build(small_content, out, MODELS, progress=False)
     builder._memo.clear()  # as a new process would: from disk
     read = []
-    real = builder.read_docs
-    monkeypatch.setattr(builder, "read_docs", lambda folder: read.append(folder.name) or real(folder))
+    real = index.read_docs
+    monkeypatch.setattr(index, "read_docs", lambda folder: read.append(folder.name) or real(folder))
     path = small_content / "faq/ja/billing/plans.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n年払いもあります。\n", encoding="utf-8")
     manifest = build(small_content, out, MODELS, progress=False)
