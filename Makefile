@@ -8,7 +8,7 @@ PORT   ?= 5000
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: run test install index check lint bench screenshots clean
+.PHONY: run test test-fast install index check lint bench screenshots widget clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ check: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# everything but the browser tests (a few minutes less), while working on the server
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
+
+# embed.js at the root, joined again from guide_server/widget/js/ (a test fails when it is stale)
+widget: $(STAMP)
+	$(BIN)/python -m guide_server.widget.script embed.js
+
 lint: $(STAMP)
 	$(BIN)/ruff check guide_server tests benchmarks index_builder.py
 
@@ -42,7 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/embed_size.py
 
 screenshots: $(STAMP)
-	GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser_admin/test_desk_screens.py
+	GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/desk/test_desk_screens.py
 
 clean:
 	rm -rf $(VENV) instance benchmarks/.work

@@ -5,7 +5,7 @@ Per locale, two logistic models over the top hit's raw features (dense
 similarity, margins, BM25, fuzzy, query-term coverage): ``confidence`` =
 P(the top hit answers the question) and ``answerable`` = P(some FAQ answers
 it). Reported figures are out-of-fold (5-fold cross-validation), so no model is
-scored on the queries it was fitted to. Writes ``guide_server/calibration.json``
+scored on the queries it was fitted to. Writes ``guide_server/search/calibration.json``
 and a section of BENCHMARKS.md.
 
     python benchmarks/calibrate.py [--no-write]
@@ -24,7 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from search_quality import DEFAULTS, build_corpus  # noqa: E402
 
-from guide_server.search import CALIBRATION_FILE, FEATURES  # noqa: E402
+from guide_server.search.engine import CALIBRATION_FILE, FEATURES  # noqa: E402
 
 FOLDS = 5
 L2 = 0.1

@@ -17,8 +17,8 @@ import numpy as np
 from common import ROOT, WORK, load_queries, machine, stackfaq_content, table, write_section
 from search_quality import build_corpus
 
-from guide_server.lexical import Terms
-from guide_server.textnorm import normalize, tokens
+from guide_server.search.lexical import Terms
+from guide_server.search.textnorm import normalize, tokens
 
 
 def z(x: np.ndarray) -> np.ndarray:

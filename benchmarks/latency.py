@@ -37,8 +37,8 @@ from common import ROOT, WORK, load_queries, machine, table, write_section
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from guide_server import settings  # noqa: E402
-from guide_server.builder import build  # noqa: E402
-from guide_server.content import load_content  # noqa: E402
+from guide_server.search.builder import build  # noqa: E402
+from guide_server.search.faq import load_content  # noqa: E402
 
 DEFAULTS = settings.defaults()
 MODELS = {"ja": DEFAULTS["MODEL_JA"], "en": DEFAULTS["MODEL_EN"]}

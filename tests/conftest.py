@@ -1,61 +1,23 @@
-import contextlib
+"""Fixtures every test folder may use: the sample help center's index, built once with the real
+models, and apps on real SQLite files. Folder-specific fixtures are in each folder's conftest.py;
+shared helpers in support.py."""
+
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# derived model files (see encoders.cache_dir) go to a folder of this run, not the user's cache
+# derived model files (see search.encoders.cache_dir) go to a folder of this run, not the user's cache
 os.environ.setdefault("GUIDE_CACHE_DIR", tempfile.mkdtemp(prefix="guide-test-cache-"))
 
 from guide_server import create_app  # noqa: E402
-from guide_server.builder import build  # noqa: E402
+from guide_server.search.builder import build  # noqa: E402
+from guide_server.web.context import services  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = {"ja": "usem3", "en": "minilm"}  # the defaults
-
-FAQ_JA = """---
-title: 請求書をメールで送付するには？
-questions:
-  - 請求書をメールで送りたい
-category: invoices
-related: [ja-billing-plans]
----
-請求書の詳細画面から送付できます。
-
-## 手順
-1. 請求書一覧で請求書を開きます。
-2. 「メールで送付」を押します。
-"""
-
-FAQ_PLANS = """---
-title: 料金プランの違いは？
-category: billing
----
-スタンダードとプロの二つのプランがあります。
-"""
-
-FAQ_EN = """---
-title: How do I reset my password?
-questions: [I forgot my password]
-category: security
----
-Use **Forgot password** on the sign-in page.
-
-## If no e-mail arrives
-Check your spam folder, then ask an administrator.
-"""
-
-
-def write_content(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / "faq" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
+from .support import FAQ_EN, FAQ_JA, FAQ_PLANS, KEY, MODELS, ORIGIN, ROOT, LiveServer, write_content  # noqa: E402
 
 
 @pytest.fixture
@@ -88,29 +50,12 @@ def app(sample_index, tmp_path):
         },
     })
     yield app
-    app.extensions["guide.index"].close()
+    services(app).close()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-class LiveServer:
-    """The app served over real HTTP (werkzeug, threaded) on a free loopback port."""
-
-    def __init__(self, app):
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.port = self.server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
 
 
 @pytest.fixture
@@ -127,25 +72,19 @@ def copy_content(tmp_path) -> Path:
     return dest
 
 
-CHROMIUM = os.environ.get("GUIDE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+@pytest.fixture
+def events_app(tmp_path):
+    """The app on a real SQLite file, without a search index (events need none)."""
+    app = create_app({
+        "TESTING": True, "INDEX_DIR": str(tmp_path / "no-index"), "DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}",
+        "RELOAD_INTERVAL": 0, "PSEUDONYM_KEY": KEY,
+        "SITES": {"demo": {"origins": [ORIGIN]}, "other": {"origins": []}},
+    })
+    yield app
+    services(app).close()
 
 
-@contextlib.contextmanager
-def chromium():
-    """Debian's Chromium driven by Playwright. Without it the browser tests are skipped, except
-    under CI (CI=true), where a missing browser must fail the run rather than hide it."""
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set GUIDE_CHROMIUM)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+@pytest.fixture
+def ec(events_app):
+    """A test client of ``events_app``."""
+    return events_app.test_client()

@@ -1,0 +1,37 @@
+"""The question log: every question asked with its outcome, and feedback on answers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from ..db.schema import feedback, questions
+
+
+def record_question(engine: Engine, **values) -> str:
+    qid = uuid.uuid4().hex
+    with engine.begin() as conn:
+        conn.execute(insert(questions).values(id=qid, created_at=time.time(), **values))
+    return qid
+
+
+def question_site(engine: Engine, question_id: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(questions.c.site).where(questions.c.id == question_id)).scalar_one_or_none()
+
+
+def record_feedback(engine: Engine, site: str, question_id: str, helpful: bool, comment: str | None) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(insert(feedback).values(site=site, question_id=question_id, helpful=helpful,
+                                                      comment=comment, created_at=time.time()))
+        return int(result.inserted_primary_key[0])
+
+
+def questions_by_id(engine: Engine, site: str, ids: list[str]) -> dict[str, str]:
+    """The text of the questions with these ids on ``site`` (the review desk drafts FAQs from them)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(select(questions.c.id, questions.c.question)
+                                 .where(questions.c.site == site, questions.c.id.in_(ids))).all())

@@ -1,0 +1,94 @@
+"""Markdown of FAQs and tour steps: front matter, CommonMark rendering, allow-list sanitising,
+stable ``##`` anchors and the plain text that search and snippets read."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import nh3
+from markdown_it import MarkdownIt
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+_ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td", "del",
+}
+_ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
+                  "h2": {"id"}, "h3": {"id"}, "th": {"align"}, "td": {"align"}}
+_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+@dataclass
+class Section:
+    anchor: str | None
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """A file split at its ``---`` lines: the YAML between them, the body after, and the body's first line."""
+
+    yaml: str
+    body: str
+    body_line: int
+
+
+def front_matter(text: str) -> FrontMatter | None:
+    """The front matter of a Markdown file, or None when it does not start with a ``---`` line."""
+    m = _FRONT.match(text)
+    if not m:
+        return None
+    return FrontMatter(m.group(1), text[m.end():], text[: m.end()].count("\n") + 1)
+
+
+def slugify(text: str) -> str:
+    """Anchor for a heading: letters and digits of any script, joined by hyphens."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    words = re.findall(r"\w+", text)
+    return "-".join(words) or "section"
+
+
+def plain(markdown: str) -> str:
+    """Markdown to readable plain text (for search and snippets)."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", "", text, flags=re.M)
+    text = re.sub(r"[*_`~|]+", "", text)
+    return re.sub(r"[ \t]+", " ", re.sub(r"\n{2,}", "\n", text)).strip()
+
+
+def render(markdown: str) -> tuple[str, list[Section]]:
+    """Render Markdown to sanitised HTML; every ``##`` gets a stable anchor."""
+    tokens = _md.parse(markdown)
+    seen: dict[str, int] = {}
+    anchors = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h2":
+            base = slugify(tokens[i + 1].content)
+            n = seen.get(base, 0) + 1
+            seen[base] = n
+            anchor = base if n == 1 else f"{base}-{n}"
+            tok.attrSet("id", anchor)
+            anchors.append(anchor)
+    html = _md.renderer.render(tokens, _md.options, {})
+    html = nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS, url_schemes=_SCHEMES)
+    return html, _sections(markdown, anchors)
+
+
+def _sections(markdown: str, anchors: list[str]) -> list[Section]:
+    parts = re.split(r"^##[ \t]+(.+?)[ \t#]*$", markdown, flags=re.M)
+    sections = []
+    intro = plain(parts[0])
+    if intro:
+        sections.append(Section(None, "", intro))
+    for n, (heading, body) in enumerate(zip(parts[1::2], parts[2::2])):
+        # Headings inside fenced code are rare; fall back to a fresh slug if counts differ.
+        anchor = anchors[n] if n < len(anchors) else slugify(heading)
+        sections.append(Section(anchor, heading.strip(), plain(body)))
+    return sections

@@ -1,0 +1,197 @@
+"""Every table of the service, in one place: ``db.engine.connect`` creates what is missing.
+
+User ids in every table are keyed pseudonyms (see ``privacy``), never the host app's ids.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# --- the chat: questions asked, with their outcome, and feedback on answers ----------------------
+
+questions = Table(
+    "questions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("site", String(64), nullable=False, index=True),
+    Column("created_at", Float, nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("top_faq_id", String(200)),
+    Column("confidence", Float, nullable=False),
+    Column("url", Text),
+    Column("tour_id", String(200)),
+    Column("step_id", String(200)),
+    Column("user_id", String(200)),
+    Column("build_id", String(64)),
+)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False, index=True),
+    Column("question_id", String(32), ForeignKey("questions.id"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("comment", Text),
+)
+
+# --- guidance: what each user did with tours, checklists and surveys -----------------------------
+
+user_traits = Table(
+    "user_traits", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("traits", Text, nullable=False),  # JSON object
+    Column("locale", String(8)),
+    Column("updated_at", Float, nullable=False),
+)
+
+tour_progress = Table(
+    "tour_progress", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("tour_id", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    # First completion; kept when the tour is restarted, so after/unless/checklists stay satisfied.
+    Column("completed_at", Float),
+    # Which browser tab wrote the row, and its running number of saves: concurrent requests may
+    # arrive out of order, and a save older than the stored one from the same tab is dropped.
+    Column("client_tab", String(64)),
+    Column("client_seq", BigInteger),
+)
+
+checklist_tasks = Table(
+    "checklist_tasks", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("checklist_id", String(200), primary_key=True),
+    Column("task_id", String(200), primary_key=True),
+    Column("done_at", Float, nullable=False),
+)
+
+# Reports of tour steps whose target was missing, kept for anonymous users too.
+tour_events = Table(
+    "tour_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False, index=True),
+    Column("user_id", String(200)),
+    Column("tour_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("step_id", String(200), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("url", Text),
+    Column("created_at", Float, nullable=False, index=True),
+)
+
+people = Table(
+    "people", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("first_seen", Float, nullable=False),
+)
+
+# A user's answers to surveys: kept apart from the events, which `guide purge` removes.
+survey_state = Table(
+    "survey_state", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("survey_id", String(200), primary_key=True),
+    Column("answered_at", Float),
+    Column("dismissed_at", Float),
+    Column("later_at", Float),
+)
+
+# --- widget events for the review desk ------------------------------------------------------------
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("user_id", String(200)),  # pseudonym; "a-..." for anonymous browsers
+    Column("session", String(64)),
+    Column("at", Float, nullable=False),  # client time, epoch seconds
+    Column("received_at", Float, nullable=False, index=True),  # server time; purge goes by this
+    Column("url", Text),
+    Column("tour_id", String(200)),
+    Column("version", Integer),
+    Column("step_id", String(200)),
+    Column("step_index", Integer),
+    Column("props", Text, nullable=False),  # JSON object, strings masked
+    UniqueConstraint("site", "event_id", name="uq_events_site_event"),
+    Index("ix_events_site_at", "site", "at"),
+    Index("ix_events_site_user", "site", "user_id"),
+    Index("ix_events_site_tour", "site", "tour_id", "version", "step_id"),
+)
+
+# --- the review desk: accounts, sessions, API tokens, lock-out ------------------------------------
+
+ADMIN_NAME_CHARS = 100
+
+admin_users = Table(
+    "admin_users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(ADMIN_NAME_CHARS), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_login_at", Float),
+)
+
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("admin_id", Integer, ForeignKey("admin_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+admin_tokens = Table(
+    "admin_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(ADMIN_NAME_CHARS), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("last_used_at", Float),
+)
+
+# One row per failed login, counted twice: under the account name and under the client address.
+admin_login_failures = Table(
+    "admin_login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),  # "account" | "ip"
+    Column("key", String(200), nullable=False),
+    Column("at", Float, nullable=False, index=True),
+)
+
+admin_lockouts = Table(
+    "admin_lockouts", metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("until", Float, nullable=False),
+)
+
+# The tables that hold a person's data, by the name `guide forget-user` reports (see db.retention).
+PERSONAL = {"questions": questions, "events": events, "tour_progress": tour_progress, "user_traits": user_traits,
+            "checklist_tasks": checklist_tasks, "tour_events": tour_events, "people": people,
+            "survey_state": survey_state}

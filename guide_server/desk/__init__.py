@@ -1,0 +1,19 @@
+"""The review desk: pages under /admin, its JSON API under /api/v1/admin/, and who may use them.
+
+``auth`` (accounts, sessions, lock-out, tokens), ``web`` (login, CSRF, language, errors,
+headers), ``pages`` and ``api`` (the figures, through ``figures`` and laid out by ``tables``),
+``drafts`` (FAQ stubs from unanswered questions), ``charts`` (SVG) and ``i18n`` (its words).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Check the desk's settings and register its blueprints."""
+    from . import api, pages, web
+
+    web.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)

@@ -1,0 +1,170 @@
+"""The desk's tables: typed columns laid over the figures, so an HTML table, its CSV download and
+the JSON answer always show the same numbers; and the CSV itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Response
+
+from ..events.types import SIGNALS
+from .figures import local_time
+
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"); tab and CR start one too.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+KINDS = ("text", "code", "int", "num", "pct", "secs", "time", "list")  # code: a value with words in i18n ("v.<value>")
+
+
+@dataclass
+class Column:
+    key: str
+    label: str  # an i18n key, "col.<key>" unless told
+    kind: str = "text"
+    link: bool = False  # the row carries "_link:<key>", a URL for this cell
+
+
+@dataclass
+class TableData:
+    name: str  # also the CSV file name and the ?table= value
+    columns: list[Column]
+    rows: list[dict] = field(default_factory=list)
+
+
+def col(key: str, kind: str = "text", label: str | None = None, link: bool = False) -> Column:
+    assert kind in KINDS
+    return Column(key, label or f"col.{key}", kind, link)
+
+
+OVERVIEW_KINDS = {"users": "int", "questions": "int", "answered_rate": "pct", "no_answer": "int",
+                  "helpful_rate": "pct", "onboarding_rate": "pct", "nps": "num", "tours_started": "int",
+                  "tours_completed": "int"}
+
+
+def overview_table(data: dict) -> TableData:
+    """One row, a column per KPI (the contract's keys, in its order; any extra keys after them)."""
+    keys = [k for k in OVERVIEW_KINDS if k in data] + [k for k in data if k not in OVERVIEW_KINDS]
+    return TableData("overview", [col(k, OVERVIEW_KINDS.get(k, "num"), label=f"kpi.{k}") for k in keys], [data])
+
+
+def funnel_table(funnels: list[dict]) -> TableData:
+    rows = [{"tour": f["tour"], "version": f["version"], **s} for f in funnels for s in f["steps"]]
+    return TableData("funnels", [col("tour"), col("version", "int"), col("step_index", "int"), col("step"),
+                                 col("reached", "int"), col("completed", "int"), col("dropoff", "pct"),
+                                 col("median_advance_s", "secs")], rows)
+
+
+def stuck_table(points: list[dict]) -> TableData:
+    rows = []
+    for rank, p in enumerate(points, 1):
+        rows.append({"rank": rank, **{k: v for k, v in p.items() if k not in ("signals", "questions")},
+                     **{f"signal_{s}": p.get("signals", {}).get(s, 0) for s in SIGNALS}})
+    return TableData("stuck-points", [
+        col("rank", "int"), col("score", "num"), col("tour"), col("version", "int"), col("step", link=True),
+        col("reached", "int"), col("completed", "int"), col("dropoff", "pct"), col("median_advance_s", "secs"),
+        *[col(f"signal_{s}", "int") for s in SIGNALS]], rows)
+
+
+def step_users_table(users: list[dict], signal_name: Callable[[str], str] = str) -> TableData:
+    rows = [{**u, "signals": _signal_list(u.get("signals"), signal_name)} for u in users]
+    return TableData("step-users", [col("user", link=True), col("reached_at", "time"), col("status", "code"),
+                                    col("signals", "list")], rows)
+
+
+def questions_table(questions: list[dict], name: str = "step-questions") -> TableData:
+    return TableData(name, [col("at", "time"), col("question"), col("outcome", "code")], list(questions))
+
+
+def timeline_table(events: list[dict]) -> TableData:
+    rows = [{**e, "detail": _detail(e.get("detail"))} for e in events]
+    return TableData("timeline", [col("at", "time"), col("type", "code"), col("tour"), col("step"), col("url"),
+                                   col("detail")], rows)
+
+
+def unanswered_table(groups: list[dict]) -> TableData:
+    return TableData("unanswered", [col("label"), col("count", "int"), col("locale"), col("examples", "list"),
+                                    col("pages", "list")], list(groups))
+
+
+def feedback_table(faqs: list[dict]) -> TableData:
+    rows = [{**f, "title": f.get("title") or "", "helpful_share": (f["up"] / (f["up"] + f["down"])) if f["up"] + f["down"] else None,
+             "comment_count": len(f.get("comments") or [])} for f in faqs]
+    return TableData("feedback", [col("faq_id"), col("title"), col("shown", "int"), col("up", "int"),
+                                  col("down", "int"), col("helpful_share", "pct"), col("comment_count", "int")], rows)
+
+
+def feedback_comments_table(faqs: list[dict]) -> TableData:
+    rows = []
+    for f in faqs:
+        for c in f.get("comments") or []:
+            c = c if isinstance(c, dict) else {"comment": c}
+            rows.append({"faq_id": f["faq_id"], "at": c.get("at"), "helpful": _helpful(c.get("helpful")),
+                         "comment": c.get("comment") or c.get("text") or ""})
+    return TableData("feedback-comments", [col("faq_id"), col("at", "time"), col("helpful", "code"), col("comment")], rows)
+
+
+def onboarding_table(weeks: list[dict]) -> TableData:
+    return TableData("onboarding", [col("week"), col("started", "int"), col("completed", "int"), col("rate", "pct")],
+                     list(weeks))
+
+
+def nps_weeks_table(data: dict) -> TableData:
+    return TableData("nps-weeks", [col("week"), col("score", "num"), col("responses", "int")], list(data.get("weeks", [])))
+
+
+def nps_comments_table(data: dict) -> TableData:
+    return TableData("nps-comments", [col("at", "time"), col("score", "int"), col("comment")], list(data.get("comments", [])))
+
+
+def _signal_list(signals, name: Callable[[str], str] = str) -> list[str]:
+    if isinstance(signals, dict):
+        return [f"{name(k)} ×{v}" for k, v in signals.items() if v]
+    return [str(s) for s in signals or []]
+
+
+def _detail(detail) -> str:
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}={v}" for k, v in detail.items())
+    return "" if detail is None else str(detail)
+
+
+def _helpful(value) -> str:
+    return {True: "helpful", False: "not_helpful"}.get(value, "")
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+def csv_cell(value, kind: str) -> str:
+    """A cell as text; text from users that a spreadsheet would evaluate gets a leading quote."""
+    if value is None:
+        return ""
+    if kind in ("int", "num", "pct", "secs"):
+        number = float(value)
+        if kind == "pct":
+            number *= 100
+        return str(int(number)) if number.is_integer() else f"{number:.2f}" if kind == "num" else f"{number:.1f}"
+    if kind == "time":
+        return local_time(float(value)).strftime("%Y-%m-%d %H:%M:%S")
+    text = "\n".join(str(v) for v in value) if kind == "list" and isinstance(value, list) else str(value)
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return text
+
+
+def csv_response(table: TableData, labels: Callable[[str], str], filename: str,
+                 values: Callable[[object], str] = str) -> Response:
+    """UTF-8 with a byte-order mark, so Excel opens Japanese text correctly; headings by ``labels``,
+    ``code`` cells in words by ``values``, like the page."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([csv_cell(labels(c.label), "text") for c in table.columns])
+    for row in table.rows:
+        writer.writerow([csv_cell(values(row.get(c.key)), "text") if c.kind == "code" and row.get(c.key) is not None
+                         else csv_cell(row.get(c.key), c.kind) for c in table.columns])
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})

@@ -1,0 +1,227 @@
+"""The review desk's web plumbing: login and logout, the language switch, CSRF, HTML errors, headers."""
+
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
+
+from ..web.context import db
+from ..web.errors import ApiError
+from . import auth
+from .i18n import LANGS, has, translate
+
+bp = Blueprint("admin_session", __name__, url_prefix="/admin", static_folder="static")  # static: no login needed
+
+LANG_COOKIE = "guide_admin_lang"
+CSRF_FIELD = "csrf_token"
+# The desk needs no scripts and no third-party anything; inline SVG charts are plain markup.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+
+def init_app(app: Flask) -> None:
+    """Cookie policy from the settings, the login routes, and the hooks shared by every desk blueprint."""
+    try:
+        ZoneInfo(app.config["ADMIN_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"ADMIN_TIMEZONE: unknown time zone {app.config['ADMIN_TIMEZONE']!r} (use an IANA name such as Asia/Tokyo)") from None
+    for name in ("ADMIN_SESSION_HOURS", "ADMIN_LOCKOUT_FAILURES", "ADMIN_LOCKOUT_MINUTES"):
+        if app.config[name] < 1:
+            raise ValueError(f"{name} must be at least 1")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["ADMIN_COOKIE_SECURE"])
+    app.config["SESSION_COOKIE_NAME"] = "guide_admin"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["ADMIN_SESSION_HOURS"])
+    if app.config["SECRET_KEY"] == "dev" and not app.testing:
+        app.logger.warning("SECRET_KEY is the default 'dev': set a long random value before using /admin")
+    app.jinja_env.globals.update(t=t, tv=tv, csrf_token=csrf_token, lang=current_lang, LANGS=LANGS)
+    app.jinja_env.filters.update(pct=fmt_pct, num=fmt_num, secs=fmt_secs, when=fmt_when)
+    app.register_blueprint(bp)
+
+
+def web_hooks(blueprint: Blueprint) -> None:
+    """CSRF on every POST, HTML error pages and strict headers, for a blueprint of desk pages."""
+    blueprint.before_request(_check_csrf)
+    blueprint.after_request(_headers)
+    blueprint.register_error_handler(HTTPException, _html_error)
+    blueprint.register_error_handler(ApiError, _html_error)
+
+
+# --- language ------------------------------------------------------------------------------------
+
+def current_lang() -> str:
+    if "admin_lang" not in g:
+        chosen = request.cookies.get(LANG_COOKIE)
+        g.admin_lang = chosen if chosen in LANGS else (request.accept_languages.best_match(LANGS) or LANGS[0])
+    return g.admin_lang
+
+
+def t(key: str, **values) -> str:
+    return translate(key, current_lang(), **values)
+
+
+def tv(value) -> str:
+    """A value from the data (an outcome, a status) in words, when there are words for it."""
+    if value is None:
+        return ""
+    return t(f"v.{value}") if has(f"v.{value}") else str(value)
+
+
+@bp.get("/lang/<code>")
+def switch_lang(code: str):
+    if code not in LANGS:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next")), 303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, httponly=True, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path inside the desk: never another host (``//evil``, ``/\\evil``) or scheme."""
+    if target and target.startswith("/admin") and not target.startswith(("//", "/\\")) and "\\" not in target \
+            and all(ord(c) > 31 for c in target):
+        return target
+    return url_for("admin.overview")
+
+
+# --- CSRF ----------------------------------------------------------------------------------------
+
+def csrf_token() -> str:
+    """The session's form token, created on first use."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_csrf():
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    expected = session.get("csrf")
+    sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+    if not expected or not hmac.compare_digest(str(expected), sent):
+        abort(400, description="csrf")
+    return None
+
+
+# --- login and logout ----------------------------------------------------------------------------
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def current_admin() -> auth.Admin | None:
+    if "admin" not in g:
+        g.admin = auth.session_admin(db(), session.get("sid"))
+    return g.admin
+
+
+def require_login():
+    """``before_request`` for pages: anonymous GETs go to the login form, anything else is refused."""
+    if current_admin() is not None:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("admin_session.login", next=request.full_path.rstrip("?")))
+    abort(401)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    cfg = current_app.config
+    if request.method == "GET":
+        if current_admin() is not None:
+            return redirect(safe_next(request.args.get("next")))
+        return render_template("admin/login.html", next=request.args.get("next", ""))
+    name = request.form.get("name", "")
+    password = request.form.get("password", "")
+    if len(name) > auth.MAX_NAME or len(password) > auth.MAX_PASSWORD:
+        abort(400, description="too_long")
+    window = cfg["ADMIN_LOCKOUT_MINUTES"] * 60
+    until = auth.locked_until(db(), name, client_ip())
+    if until is not None:
+        return _locked(until)
+    admin = auth.verify_password(db(), name, password) if name and password else None
+    if admin is None:
+        auth.record_failure(db(), name, client_ip(), cfg["ADMIN_LOCKOUT_FAILURES"], window)
+        return render_template("admin/login.html", next=request.form.get("next", ""), failed=True, name=name), 401
+    auth.clear_failures(db(), name)
+    sid = auth.start_session(db(), admin, cfg["ADMIN_SESSION_HOURS"] * 3600)
+    session.clear()  # a fresh session (and CSRF token) on every login: no fixation
+    session.permanent = True
+    session["sid"] = sid
+    csrf_token()
+    return redirect(safe_next(request.form.get("next")), 303)
+
+
+def _locked(until: float):
+    minutes = max(1, math.ceil((until - time.time()) / 60))
+    response = current_app.make_response(
+        (render_template("admin/login.html", locked=minutes, next=request.form.get("next", "")), 429))
+    response.headers["Retry-After"] = str(max(1, math.ceil(until - time.time())))
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    auth.end_session(db(), session.get("sid"))
+    session.clear()
+    return redirect(url_for("admin_session.login"), 303)
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+def _headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _html_error(exc):
+    if isinstance(exc, ApiError):
+        status, detail = exc.status, exc.message
+    else:
+        status, detail = exc.code or 500, exc.description
+    known = {"csrf": "error.csrf", "too_long": "error.too_long"}
+    message = t(known[detail]) if detail in known else (detail if isinstance(exc, ApiError) else t(f"error.{status}"))
+    return render_template("admin/error.html", status=status, message=message), status
+
+
+# --- formatting (Jinja filters, also used for CSV cells) -----------------------------------------
+
+def fmt_pct(value) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_num(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+def fmt_secs(value) -> str:
+    return "–" if value is None else f"{value:.1f} s"
+
+
+def fmt_when(value) -> str:
+    if value is None:
+        return "–"
+    from .figures import local_time
+
+    return local_time(value).strftime("%Y-%m-%d %H:%M")
+
+
+web_hooks(bp)

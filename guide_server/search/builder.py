@@ -1,0 +1,358 @@
+"""Builds the search index from content/: validate, embed what changed, swap atomically.
+
+Layout of the index folder::
+
+    CURRENT                 name of the live build (replaced atomically)
+    builds/<build-id>/      manifest.json and one folder per locale
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from ..content.rules import LOCALES, ContentError
+from .encoders import get_encoder, parse_specs
+from .errors import BuildError, IndexMismatch, IndexUnavailable
+from .faq import Faq, load_content, parse_faq
+from .index import LocaleIndex, folder_key
+
+FORMAT_VERSION = 2
+TOKENIZERS = {"ja": "sudachi-core:A:normalized", "en": "words:snowball-english"}
+_LIBRARIES = ("faiss-cpu", "bm25s", "sudachipy", "sudachidict-core", "rapidfuzz", "numpy", "nh3", "markdown-it-py")
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for name in _LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The folder of the live build, or None when nothing was built yet."""
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    path = index_dir / "builds" / name
+    return path if name and path.is_dir() else None
+
+
+def read_manifest(build: Path) -> dict:
+    with open(build / "manifest.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def check_manifest(manifest: dict, models: dict[str, str] | None) -> None:
+    """Refuse an index of another format, or built with other encoders than configured."""
+    rebuild = "rebuild it with `guide build-index` (or `python index_builder.py`)"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(f"the index has format {manifest.get('format_version')}, this server reads format {FORMAT_VERSION}: {rebuild}")
+    for locale, info in manifest.get("locales", {}).items():
+        built = [e["spec"] for e in info["encoders"]]
+        if models and locale in models and parse_specs(models[locale]) != built:
+            raise IndexMismatch(f"the {locale} index was built with {'+'.join(built)} but {models[locale]} is configured: {rebuild}")
+        if info.get("tokenizer") != TOKENIZERS[locale]:
+            raise IndexMismatch(f"the {locale} index was built with tokenizer {info.get('tokenizer')}: {rebuild}")
+
+
+class _SpecOnly:
+    """Stands for an encoder when an old build is read only for its cached vectors."""
+
+    def __init__(self, spec: str, dim: int, version: str = ""):
+        self.spec, self.dim, self.version = spec, dim, version
+
+
+@dataclass
+class _Known:
+    """What a build remembers of an FAQ file without its text: enough to validate the collection
+    and to tell that a locale is unchanged, so that an untouched locale is never read back."""
+
+    id: str
+    locale: str
+    related: list[str]
+    path: str
+    hash: str
+    lines: dict
+
+
+@dataclass
+class BuildMemory:
+    """The last build a process made, kept in memory: hand the same object to every ``build`` of a
+    loop (``index_builder.py --watch``) and each build after the first reads nothing back from disk."""
+
+    build: Path | None = None  # the folder of that build
+    manifest: dict = field(default_factory=dict)
+    indexes: dict[str, LocaleIndex] = field(default_factory=dict)
+
+    def recall(self, build: Path) -> tuple[dict, dict[str, LocaleIndex]] | None:
+        """The manifest and indexes of ``build`` if it is the one remembered."""
+        return (self.manifest, dict(self.indexes)) if self.build == build else None
+
+    def remember(self, build: Path, manifest: dict, indexes: dict[str, LocaleIndex]) -> None:
+        self.build, self.manifest, self.indexes = build, manifest, indexes
+
+
+class _Previous:
+    """The live build, read as far as a new build needs it.
+
+    Unchanged files are known from the manifest's catalog; a changed locale's old index is
+    read (records unparsed, vectors and IVF lists into memory) only as the cache of the new
+    one, unless ``memory`` holds it from this process's last build.
+    """
+
+    def __init__(self, index_dir: Path, memory: BuildMemory | None = None):
+        self.build, self.manifest, self.indexes = current_build(index_dir), {}, {}
+        self.known: dict[str, _Known] = {}
+        if self.build is None:
+            return
+        recalled = memory.recall(self.build) if memory is not None else None
+        try:
+            if recalled is not None:
+                self.manifest, self.indexes = recalled
+            else:
+                self.manifest = read_manifest(self.build)
+            if self.manifest.get("format_version") != FORMAT_VERSION:
+                self.manifest, self.indexes = {}, {}
+            locales = self.usable_locales()
+            files = self.manifest.get("files", {})
+            self.known = {files[path]: _Known(path=path, hash=files[path], **meta)
+                          for path, meta in self.manifest.get("catalog", {}).items() if meta["locale"] in locales}
+        except (OSError, ValueError, KeyError, TypeError):
+            self.manifest, self.indexes, self.known = {}, {}, {}  # an unreadable old build only costs the cache
+
+    def usable_locales(self) -> list[str]:
+        return [loc for loc, info in self.manifest.get("locales", {}).items() if info.get("tokenizer") == TOKENIZERS.get(loc)]
+
+    def stamps(self) -> dict[str, list]:
+        return self.manifest.get("file_stamps", {})
+
+    def unchanged(self, locale: str, items: list, specs: list[str]) -> bool:
+        """Same files with the same content, and the same encoders: the old folder can be kept as it is."""
+        info = self.manifest.get("locales", {}).get(locale)
+        if locale not in self.usable_locales() or not info or [e["spec"] for e in info["encoders"]] != specs:
+            return False
+        before = [(f.path, f.hash) for f in self.known.values() if f.locale == locale]
+        return sorted(before) == [(f.path, f.hash) for f in items]
+
+    def resolve(self, items: list, cache: LocaleIndex | None, faq_dir: Path) -> list:
+        """``items`` with every stand-in the old index cannot supply parsed from its file again."""
+        return [parse_faq((faq_dir / f.path).read_bytes(), f.path)
+                if isinstance(f, _Known) and (cache is None or cache.faqs.find(f.hash, f.id, f.path) is None) else f
+                for f in items]
+
+    def index(self, locale: str) -> LocaleIndex | None:
+        if locale not in self.usable_locales():
+            return None
+        if locale not in self.indexes:
+            info = self.manifest["locales"][locale]
+            encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
+            try:
+                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False, lexical=False)
+            except (OSError, ValueError, KeyError):
+                return None
+            self.indexes[locale].spare = True  # read for this build alone
+        return self.indexes[locale]
+
+
+def _keep_folder(src: Path, dest: Path) -> None:
+    """An unchanged locale's folder, hard-linked into the new build (builds are never modified)."""
+    def link(a, b):
+        try:
+            os.link(a, b)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(src, dest, copy_function=link)
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path):
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def validate(content_dir: Path) -> tuple[list[Faq], list[ContentError]]:
+    return load_content(content_dir / "faq")
+
+
+def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: bool | None = None,
+          keep: int = 2, memory: BuildMemory | None = None) -> dict:
+    """Build the index for ``content_dir`` into ``index_dir`` and make it live; returns the manifest.
+    ``memory`` (see BuildMemory) carries the indexes of one build into the next."""
+    started = time.perf_counter()
+    with _build_lock(index_dir):
+        prev = _Previous(index_dir, memory)
+        seen: dict[str, list] = {}
+        faqs, errors = load_content(content_dir / "faq", prev.known, prev.stamps(), seen)
+        if errors:
+            raise BuildError(errors)
+        by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
+        specs_of = {loc: parse_specs(models[loc]) for loc, items in by_locale.items() if items}
+        changed = {loc for loc, specs in specs_of.items() if not prev.unchanged(loc, by_locale[loc], specs)}
+        for locale in changed:
+            _prefetch_encoders(specs_of[locale])
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        builds = index_dir / "builds"
+        tmp = builds / f".tmp-{build_id}"
+        tmp.mkdir(parents=True)
+        try:
+            manifest_locales, embedded, kept = {}, 0, {}
+            for locale, specs in specs_of.items():
+                items = by_locale[locale]
+                if locale not in changed:
+                    _keep_folder(prev.build / locale, tmp / locale)
+                    manifest_locales[locale] = prev.manifest["locales"][locale]
+                    if locale in prev.indexes:
+                        kept[locale] = prev.indexes[locale]
+                    continue
+                cache = prev.index(locale)
+                items = prev.resolve(items, cache, content_dir / "faq")
+                bars = []
+
+                def start_bar(total, locale=locale, bars=bars):
+                    bar = _progress(total, f"embedding {locale}", progress)
+                    bars.append(bar)
+                    return bar.update if bar else None
+
+                index = LocaleIndex.build(locale, items, specs, get_encoder, cache, start_bar)
+                for bar in bars:
+                    if bar:
+                        bar.close()
+                embedded += index.embedded
+                encoders = index.encoders
+                index.save(tmp / locale)
+                kept[locale] = index
+                manifest_locales[locale] = {
+                    "encoders": [{"spec": e.spec, "dim": e.dim, "version": e.version} for e in encoders],
+                    "tokenizer": TOKENIZERS[locale],
+                    "faqs": len(items),
+                    "views": int(len(index.view_ids)),
+                }
+            files = {f.path: f.hash for f in faqs}
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "build_id": build_id,
+                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "guide_version": _own_version(),
+                "libraries": library_versions(),
+                "content_dir": str(content_dir),
+                "content_hash": hashlib.sha256("\n".join(f"{p}:{h}" for p, h in sorted(files.items())).encode()).hexdigest(),
+                "locales": manifest_locales,
+                "files": files,
+                "catalog": {f.path: {"id": f.id, "locale": f.locale, "related": f.related,
+                                     "lines": {k: v for k, v in f.lines.items() if k in ("id", "related")}} for f in faqs},
+                "file_stamps": {f.path: seen[f.path] for f in faqs},
+                "views_embedded": embedded,
+                "build_seconds": round(time.perf_counter() - started, 3),
+            }
+            (tmp / "manifest.json").write_text(_manifest_text(manifest), encoding="utf-8")
+            final = builds / build_id
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        pointer = index_dir / f".CURRENT.{os.getpid()}"
+        pointer.write_text(build_id + "\n")
+        os.replace(pointer, index_dir / "CURRENT")
+        _prune(builds, keep)
+        if memory is not None:
+            memory.remember(builds / build_id, manifest, kept)
+        return manifest
+
+
+def _prefetch_encoders(specs: list[str]) -> None:
+    """Start loading a changed locale's encoders while the old build is read: loading a model
+    takes a second or more, mostly in C (decompression, file reads) that runs beside Python."""
+    def load(spec: str) -> None:
+        try:
+            get_encoder(spec)
+        except Exception:  # noqa: BLE001 - the build's own get_encoder call reports it
+            pass
+
+    for spec in specs:
+        threading.Thread(target=load, args=(spec,), name=f"guide-prefetch-{spec}", daemon=True).start()
+
+
+_PER_FILE = ("files", "file_stamps", "catalog")
+
+
+def _manifest_text(manifest: dict) -> str:
+    """The manifest, indented for people except the per-file maps: with 10,000 files, indenting
+    those took longer than the rest of a one-file rebuild (json indents in pure Python)."""
+    head = {k: v for k, v in manifest.items() if k not in _PER_FILE}
+    text = json.dumps(head, ensure_ascii=False, indent=1)[:-2]
+    for key in _PER_FILE:
+        if key in manifest:
+            text += f',\n "{key}": ' + json.dumps(manifest[key], ensure_ascii=False)
+    return text + "\n}\n"
+
+
+def _progress(total: int, desc: str, enabled: bool | None):
+    if total <= 0 or enabled is False:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="text", disable=None if enabled is None else False)
+
+
+def _prune(builds: Path, keep: int) -> None:
+    done = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in done[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    # leftovers of builds that crashed
+    cutoff = time.time() - 3600
+    for tmp in builds.glob(".tmp-*"):
+        if tmp.stat().st_mtime < cutoff:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _own_version() -> str:
+    try:
+        return metadata.version("guide")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def load_indexes(index_dir: Path, models: dict[str, str] | None = None,
+                 loaded: dict[str, LocaleIndex] | None = None) -> tuple[dict, dict[str, LocaleIndex]]:
+    """Load the live build: (manifest, {locale: LocaleIndex}). Raises IndexUnavailable or IndexMismatch.
+
+    A locale in ``loaded`` whose folder the new build kept (hard-linked, see ``_keep_folder``)
+    is reused as it is instead of being read again."""
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexUnavailable(f"no index in {index_dir}: build one with `guide build-index`")
+    manifest = read_manifest(build)
+    check_manifest(manifest, models)
+    indexes = {}
+    for locale, info in manifest["locales"].items():
+        encoders = [get_encoder(e["spec"]) for e in info["encoders"]]
+        for enc, e in zip(encoders, info["encoders"]):
+            if enc.dim != e["dim"]:
+                raise IndexMismatch(f"encoder {e['spec']} now gives {enc.dim} dimensions, the index has {e['dim']}: rebuild it")
+        old = (loaded or {}).get(locale)
+        if old is not None and old.folder_key is not None and old.folder_key == folder_key(build / locale):
+            indexes[locale] = old
+        else:
+            indexes[locale] = LocaleIndex.load(locale, build / locale, encoders)
+    return manifest, indexes

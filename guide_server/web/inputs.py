@@ -1,0 +1,175 @@
+"""The rules for what the widget and the host page send: one limit and one behaviour for each kind
+of value, used by every endpoint and by the WebSocket.
+
+A value that breaks a rule is refused with an ``ApiError`` (a 4xx and a message naming the field);
+nothing is silently cut short. Absent and empty optional values read as None. The events endpoint
+reports a bad event in its ``rejected`` list with the same message instead of refusing the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import request
+
+from ..content.rules import ID, LOCALES
+from ..guidance.tours import MAX_EVENT_NAME, MISSING
+from .errors import ApiError
+
+MAX_PERSON_ID = 200  # a host app's user id, or a browser's anonymous id
+MAX_URL = 4096  # a page URL or path
+MAX_STEP_ID = 200
+MAX_TRAITS = 50
+MAX_TRAIT_KEY = 100
+MAX_TRAIT_TEXT = 500
+MAX_PROPS = 20
+MAX_PROP_KEY = 100
+MAX_PROP_TEXT = 1000
+STEP_ACTIONS = MISSING  # what the widget did about a step whose target was missing
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+def json_body() -> dict:
+    """The request's JSON object, whatever its Content-Type (the widget sends text/plain)."""
+    data = request.get_json(silent=True, force=True)
+    if data is None:
+        raise ApiError("the body must be JSON (UTF-8)", 400, "bad_json")
+    if not isinstance(data, dict):
+        raise ApiError("the body must be a JSON object", 400, "bad_request")
+    return data
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def batch_body(limit: int) -> dict:
+    """A batch's JSON object (a beacon sends it as text/plain), refused with 413 past ``limit``
+    bytes without reading further; NaN and Infinity are not JSON."""
+    too_large = ApiError(f"the batch is larger than {limit // 1024} KB; send fewer events at a time", 413,
+                         "batch_too_large")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise too_large
+    try:
+        payload = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ApiError("the body must be a JSON object (UTF-8)", 400, "bad_json") from None
+    if not isinstance(payload, dict):
+        raise ApiError("the body must be a JSON object", 400, "bad_json")
+    return payload
+
+
+# --- who -----------------------------------------------------------------------------------------
+
+def person_id(value: Any, field: str = "user") -> str | None:
+    """A host app's user id (``user``) or a browser's random id (``anon``): text or a whole number
+    of at most MAX_PERSON_ID characters. Absent or empty: None (anonymous, or nobody)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > MAX_PERSON_ID or not value.strip():
+        raise ApiError(f"'{field}' must be text of at most {MAX_PERSON_ID} characters, or a number", 400,
+                       f"bad_{field}")
+    return value
+
+
+def traits(value: Any, field: str = "traits") -> dict:
+    """A user's traits: at most MAX_TRAITS names, each a string, finite number, boolean or null."""
+    if not isinstance(value, dict):
+        raise ApiError(f"'{field}' must be a JSON object", 400, "bad_traits")
+    if len(value) > MAX_TRAITS:
+        raise ApiError(f"at most {MAX_TRAITS} traits per user", 413, "traits_too_big")
+    for key, v in value.items():
+        if not 1 <= len(key) <= MAX_TRAIT_KEY:
+            raise ApiError(f"trait names have 1 to {MAX_TRAIT_KEY} characters", 400, "bad_traits")
+        if isinstance(v, str):
+            if len(v) > MAX_TRAIT_TEXT:
+                raise ApiError(f"trait {key!r} is longer than {MAX_TRAIT_TEXT} characters", 413, "traits_too_big")
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise ApiError(f"trait {key!r} must be a finite number", 400, "bad_traits")
+        elif v is not None and not isinstance(v, (int, float, bool)):
+            raise ApiError(f"trait {key!r} must be a string, number or boolean", 400, "bad_traits")
+    return value
+
+
+def locale(value: Any, field: str = "locale") -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in LOCALES:
+        raise ApiError(f"unknown {field} {str(value)[:20]!r}; use one of {', '.join(LOCALES)}", 400, "bad_locale")
+    return value
+
+
+# --- where ---------------------------------------------------------------------------------------
+
+def url(value: Any, field: str = "url") -> str | None:
+    """A page's URL or path, at most MAX_URL characters."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_URL:
+        raise ApiError(f"'{field}' must be a URL or path of at most {MAX_URL} characters", 400, "bad_url")
+    try:
+        urlsplit(value)
+    except ValueError:  # e.g. a broken IPv6 host: "http://[::1"
+        raise ApiError(f"'{field}' is not a URL: {value[:100]!r}", 400, "bad_url") from None
+    return value
+
+
+# --- what ----------------------------------------------------------------------------------------
+
+def item_id(value: Any, field: str = "tour") -> str:
+    """The id of a tour, checklist, task or survey: as content/ files name them."""
+    if not isinstance(value, str) or not ID.match(value):
+        raise ApiError(f"'{field}' must be an id: lowercase letters, digits, '-', '_' and '.' (at most 100)", 400,
+                       f"bad_{field}")
+    return value
+
+
+def step_id(value: Any, field: str = "step") -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_STEP_ID:
+        raise ApiError(f"'{field}' must be a step id of 1 to {MAX_STEP_ID} characters", 400, "bad_step")
+    return value
+
+
+def step_action(value: Any, field: str = "action") -> str:
+    """What the widget did about a missing target: skip, center or abort."""
+    if value not in STEP_ACTIONS:
+        raise ApiError(f"'{field}' must be one of {', '.join(STEP_ACTIONS)}", 400, "bad_action")
+    return value
+
+
+def event_name(value: Any, field: str = "name") -> str:
+    """An app event's name (``Guide('track', name)``), trimmed: 1 to MAX_EVENT_NAME characters."""
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_EVENT_NAME:
+        raise ApiError(f"'{field}' must be an event name of 1 to {MAX_EVENT_NAME} characters", 400, f"bad_{field}")
+    return value.strip()
+
+
+def props(value: Any, field: str = "props") -> dict:
+    """Free-form properties of an event: at most MAX_PROPS names, each text, a finite number,
+    true/false or null. Absent: an empty object."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError(f"'{field}' must be a JSON object", 400, "bad_props")
+    if len(value) > MAX_PROPS:
+        raise ApiError(f"'{field}' has {len(value)} keys; at most {MAX_PROPS}", 400, "bad_props")
+    for key, v in value.items():
+        if not 1 <= len(key) <= MAX_PROP_KEY:
+            raise ApiError(f"prop names have 1 to {MAX_PROP_KEY} characters", 400, "bad_props")
+        if isinstance(v, str):
+            if len(v) > MAX_PROP_TEXT:
+                raise ApiError(f"{field}.{key} is longer than {MAX_PROP_TEXT} characters", 400, "bad_props")
+        elif isinstance(v, float) and not math.isfinite(v):
+            raise ApiError(f"{field}.{key} must be a finite number", 400, "bad_props")
+        elif v is not None and not isinstance(v, (int, float, bool)):
+            raise ApiError(f"{field}.{key} must be text, a number, true/false or null", 400, "bad_props")
+    return value

@@ -1,0 +1,126 @@
+"""The help chat in a real browser, answering from the real sample index over the real WebSocket."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from guide_server.db.schema import feedback, questions
+
+from .helpers import POP, call, eventually, rows, visit, wait_title
+
+pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
+
+LOG = "guide-widget .chat .log"
+
+
+def ask(page, question: str):
+    page.locator("guide-widget .chat input").fill(question)
+    page.keyboard.press("Enter")
+    replies = page.locator(LOG + " .m.a")
+    expect(replies.last).not_to_have_text(re.compile("回答を探しています|Looking for an answer"))
+    return replies.nth(replies.count() - 1)  # this reply, not whatever comes after it
+
+
+def http_asks(page) -> list:
+    """POST /api/v1/ask calls the page makes (the chat's fallback when the socket is unavailable)."""
+    seen = []
+    page.on("request", lambda r: "/api/v1/ask" in r.url and seen.append(r))
+    return seen
+
+
+@pytest.mark.parametrize("question, source, title", [
+    ("請求書をメールで送りたい", "/help/ja-invoices-send-email", "請求書をメールで送付するには？"),
+    ("How do I reset my password?", "/help/en-security-password-reset", "How do I reset my password?"),
+], ids=["ja", "en"])
+def test_the_chat_answers_with_a_link_to_its_source(page, question, source, title):
+    fallback = http_asks(page)
+    visit(page, "/t/chat")
+    launcher = page.locator("guide-widget .go")
+    assert launcher.get_attribute("aria-label") == "ヘルプ"
+    launcher.click()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    log = page.locator(LOG)
+    assert log.get_attribute("role") == "log" and log.get_attribute("aria-live") == "polite"
+    answer = ask(page, question)
+    link = answer.locator("a.src")
+    expect(link).to_have_attribute("href", re.compile(re.escape(source) + "($|#)"))
+    assert title in link.inner_text()
+    assert link.get_attribute("target") == "_blank"
+    assert answer.locator(".fb button").count() == 2  # 👍 and 👎 on every answer
+    assert fallback == []  # it went over the WebSocket
+
+
+def test_an_unsure_answer_offers_suggestions(page):
+    visit(page, "/t/chat")
+    call(page, "open-chat")
+    answer = ask(page, "請求書をPDFでダウンロードしたい")  # the sample index is not sure here
+    expect(answer.locator("li a")).to_have_count(3)
+    assert "/help/ja-invoices-download-pdf" in " ".join(a.get_attribute("href") for a in answer.locator("li a").all())
+    assert answer.locator(".fb button").count() == 2
+
+
+def test_thumbs_down_offers_the_support_contact(page, guide):
+    visit(page, "/t/chat")
+    call(page, "open-chat")
+    answer = ask(page, "請求書をメールで送りたい")
+    assert page.locator(LOG + " a[href^='mailto:']").count() == 0
+    down = answer.locator(".fb button[aria-label='役に立たなかった']")
+    down.click()
+    expect(down).to_have_attribute("aria-pressed", "true")
+    assert answer.locator(".fb button:disabled").count() == 2
+    expect(page.locator(LOG + " a[href='mailto:help@example.com']")).to_have_count(1)
+    qid = rows(guide.app, questions, question="請求書をメールで送りたい")[-1]["id"]
+
+    def recorded():
+        assert [f["helpful"] for f in rows(guide.app, feedback, question_id=qid)] == [False]
+
+    eventually(recorded)
+
+
+def test_no_answer_offers_the_support_contact(page):
+    visit(page, "/t/chat")
+    call(page, "open-chat")
+    answer = ask(page, "宇宙旅行の予約をしたい")
+    expect(answer.locator("a[href='mailto:help@example.com']")).to_have_count(1)
+    assert answer.locator("a.src", has_text="出典").count() == 0
+
+
+def test_the_chat_falls_back_to_http_when_the_socket_fails(page):
+    fallback = http_asks(page)
+    page.goto("/t/errors?break=websocket")
+    page.wait_for_function("window.Guide && window.Guide.loaded")
+    call(page, "open-chat")
+    answer = ask(page, "パスワードを忘れた")
+    expect(answer.locator("a.src")).to_have_attribute("href", re.compile("/help/ja-security-password-reset"))
+    assert len(fallback) == 1
+
+
+def test_the_chat_sends_the_page_and_the_current_tour_step(page, guide, user):
+    visit(page, "/t/basic", user=user)
+    wait_title(page, "ようこそ")
+    page.locator(POP + " .pri").click()
+    wait_title(page, "一つ目")
+    call(page, "open-chat")  # the chat opens above a running tour
+    expect(page.locator("guide-widget .chat input")).to_be_focused()
+    ask(page, "パスワードを忘れた")
+    asked = [q for q in rows(guide.app, questions) if (q["url"] or "").endswith("/t/basic?user=" + user)]
+    assert [(q["question"], q["tour_id"], q["step_id"]) for q in asked] == [("パスワードを忘れた", "t-basic", "a")]
+    assert page.locator(POP).count() == 1  # typing in the chat left the tour alone
+
+
+def test_keyboard_alone_opens_the_chat_asks_and_closes_it(page):
+    visit(page, "/t/chat")
+    page.focus("#last")
+    page.keyboard.press("Tab")  # the launcher comes after the page's own controls
+    expect(page.locator("guide-widget .go")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("guide-widget .chat input")).to_be_focused()
+    page.keyboard.type("How do I export invoices to CSV?")
+    page.keyboard.press("Enter")
+    expect(page.locator(LOG + " a.src")).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.locator("guide-widget .chat")).to_have_count(0)
+    expect(page.locator("guide-widget .go")).to_be_focused()
