@@ -81,23 +81,32 @@ def person_id(value: Any, field: str = "user") -> str | None:
     return value
 
 
-def traits(value: Any, field: str = "traits") -> dict:
-    """A user's traits: at most MAX_TRAITS names, each a string, finite number, boolean or null."""
+def _flat_object(value: Any, field: str, most: int, max_key: int, max_text: int, code: str,
+                 too_big: tuple[int, str]) -> dict:
+    """An object of at most ``most`` names (1 to ``max_key`` characters), each text of at most
+    ``max_text`` characters, a finite number, true/false or null. ``too_big`` is the status and
+    code for too many names or too long a text, ``code`` the code of any other fault."""
     if not isinstance(value, dict):
-        raise ApiError(f"'{field}' must be a JSON object", 400, "bad_traits")
-    if len(value) > MAX_TRAITS:
-        raise ApiError(f"at most {MAX_TRAITS} traits per user", 413, "traits_too_big")
+        raise ApiError(f"'{field}' must be a JSON object", 400, code)
+    if len(value) > most:
+        raise ApiError(f"'{field}' has {len(value)} names; at most {most}", *too_big)
     for key, v in value.items():
-        if not 1 <= len(key) <= MAX_TRAIT_KEY:
-            raise ApiError(f"trait names have 1 to {MAX_TRAIT_KEY} characters", 400, "bad_traits")
+        if not 1 <= len(key) <= max_key:
+            raise ApiError(f"names in '{field}' have 1 to {max_key} characters", 400, code)
         if isinstance(v, str):
-            if len(v) > MAX_TRAIT_TEXT:
-                raise ApiError(f"trait {key!r} is longer than {MAX_TRAIT_TEXT} characters", 413, "traits_too_big")
+            if len(v) > max_text:
+                raise ApiError(f"{field}.{key} is longer than {max_text} characters", *too_big)
         elif isinstance(v, float) and not math.isfinite(v):
-            raise ApiError(f"trait {key!r} must be a finite number", 400, "bad_traits")
+            raise ApiError(f"{field}.{key} must be a finite number", 400, code)
         elif v is not None and not isinstance(v, (int, float, bool)):
-            raise ApiError(f"trait {key!r} must be a string, number or boolean", 400, "bad_traits")
+            raise ApiError(f"{field}.{key} must be text, a number, true/false or null", 400, code)
     return value
+
+
+def traits(value: Any, field: str = "traits") -> dict:
+    """A user's traits: at most MAX_TRAITS names, each a string, finite number, boolean or null
+    (null removes the trait)."""
+    return _flat_object(value, field, MAX_TRAITS, MAX_TRAIT_KEY, MAX_TRAIT_TEXT, "bad_traits", (413, "traits_too_big"))
 
 
 def locale(value: Any, field: str = "locale") -> str | None:
@@ -158,18 +167,4 @@ def props(value: Any, field: str = "props") -> dict:
     true/false or null. Absent: an empty object."""
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        raise ApiError(f"'{field}' must be a JSON object", 400, "bad_props")
-    if len(value) > MAX_PROPS:
-        raise ApiError(f"'{field}' has {len(value)} keys; at most {MAX_PROPS}", 400, "bad_props")
-    for key, v in value.items():
-        if not 1 <= len(key) <= MAX_PROP_KEY:
-            raise ApiError(f"prop names have 1 to {MAX_PROP_KEY} characters", 400, "bad_props")
-        if isinstance(v, str):
-            if len(v) > MAX_PROP_TEXT:
-                raise ApiError(f"{field}.{key} is longer than {MAX_PROP_TEXT} characters", 400, "bad_props")
-        elif isinstance(v, float) and not math.isfinite(v):
-            raise ApiError(f"{field}.{key} must be a finite number", 400, "bad_props")
-        elif v is not None and not isinstance(v, (int, float, bool)):
-            raise ApiError(f"{field}.{key} must be text, a number, true/false or null", 400, "bad_props")
-    return value
+    return _flat_object(value, field, MAX_PROPS, MAX_PROP_KEY, MAX_PROP_TEXT, "bad_props", (400, "bad_props"))
