@@ -3,7 +3,6 @@ models, and apps on real SQLite files. Folder-specific fixtures are in each fold
 shared helpers in support.py."""
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -66,13 +65,6 @@ def live_server(app):
 
 
 @pytest.fixture
-def copy_content(tmp_path) -> Path:
-    dest = tmp_path / "content-copy"
-    shutil.copytree(ROOT / "content", dest)
-    return dest
-
-
-@pytest.fixture
 def events_app(tmp_path):
     """The app on a real SQLite file, without a search index (events need none)."""
     app = create_app({
@@ -82,9 +74,3 @@ def events_app(tmp_path):
     })
     yield app
     services(app).close()
-
-
-@pytest.fixture
-def ec(events_app):
-    """A test client of ``events_app``."""
-    return events_app.test_client()

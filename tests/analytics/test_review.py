@@ -11,7 +11,6 @@ from guide_server import privacy
 from guide_server.analytics import chat, overview, tours
 from guide_server.analytics.chat import DEFAULT_GROUP_THRESHOLD, GROUP_THRESHOLDS, cluster
 from guide_server.db import schema
-from guide_server.db.engine import connect
 from guide_server.events.ingest import ingest
 
 KEY = "review-key"
@@ -53,13 +52,6 @@ def add_feedback(engine, qid, helpful, at, comment=None):
     with engine.begin() as conn:
         conn.execute(insert(schema.feedback).values(site="demo", question_id=qid, helpful=helpful, comment=comment,
                                                    created_at=at))
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = connect(f"sqlite:///{tmp_path / 'guide.db'}")
-    yield engine
-    engine.dispose()
 
 
 TOUR = "first-invoice"

@@ -104,7 +104,7 @@ def _shift(app, table, column, days):
         conn.execute(update(table).values({column: table.c[column] - days * DAY}))
 
 
-def test_the_tours_answer_carries_the_survey_due_now(events_app):  # noqa: F811
+def test_the_tours_answer_carries_the_survey_due_now(events_app):
     client = events_app.test_client()
     assert _survey(client) is None  # never seen
     client.post("/api/v1/identify", json={"site": "demo", "user": "taro"})
@@ -128,7 +128,7 @@ def test_the_tours_answer_carries_the_survey_due_now(events_app):  # noqa: F811
     assert _survey(client) is not None
 
 
-def test_first_seen_comes_from_events_too(events_app):  # noqa: F811
+def test_first_seen_comes_from_events_too(events_app):
     client = events_app.test_client()
     at = int((time.time() - 8 * DAY) * 1000)  # an event the widget queued a week ago
     send(client, [make_event("chat_opened", 1, at=at)], user="hanako")
