@@ -37,7 +37,7 @@ from common import ROOT, WORK, load_queries, machine, table, write_section
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from guide_server import settings  # noqa: E402
-from guide_server.search.builder import build  # noqa: E402
+from guide_server.search.builder import BuildMemory, build  # noqa: E402
 from guide_server.search.faq import load_content  # noqa: E402
 
 DEFAULTS = settings.defaults()
@@ -249,8 +249,9 @@ def main() -> None:
     big_content = expand_corpus(args.faqs, WORK / f"scale-{args.faqs}")
     big_index = WORK / f"scale-{args.faqs}-index"
     shutil.rmtree(big_index, ignore_errors=True)
+    memory = BuildMemory()  # as `index_builder.py --watch` keeps its last build
     t = time.perf_counter()
-    full = build(big_content, big_index, MODELS, progress=None)
+    full = build(big_content, big_index, MODELS, progress=None, memory=memory)
     full_s = time.perf_counter() - t
     print(f"full build {full_s:.1f}s", flush=True)
     def edit(locale: str, n: int) -> None:
@@ -264,7 +265,7 @@ def main() -> None:
         edit(locale, 7 + n)
         settle()
         t = time.perf_counter()
-        manifest = build(big_content, big_index, MODELS, progress=False)
+        manifest = build(big_content, big_index, MODELS, progress=False, memory=memory)
         inc_times.append(time.perf_counter() - t)
         assert manifest["views_embedded"] >= 1
     cli_times = {"ja": [], "en": []}
