@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from ..content.rules import LOCALES, ContentError
+from ..content.rules import LOCALES
 from .encoders import get_encoder, parse_specs
 from .errors import BuildError, IndexMismatch, IndexUnavailable
-from .faq import Faq, load_content, parse_faq
+from .faq import load_content, parse_faq
 from .index import LocaleIndex, folder_key
 
 FORMAT_VERSION = 2
@@ -189,10 +189,6 @@ def _build_lock(index_dir: Path):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def validate(content_dir: Path) -> tuple[list[Faq], list[ContentError]]:
-    return load_content(content_dir / "faq")
 
 
 def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: bool | None = None,
