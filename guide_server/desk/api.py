@@ -63,9 +63,7 @@ def stuck_points():
 @bp.get("/stuck-points/users")
 def step_users():
     q = fig.parse_query(request.args)
-    tour = fig.text_param(request.args, "tour")
-    version = fig.int_param(request.args, "version", low=0, high=10**6)
-    step = fig.text_param(request.args, "step")
+    tour, version, step = fig.step_params(request.args)
     return _answer(q, tour=tour, version=version, step=step, users=fig.step_users(q, tour, version, step))
 
 

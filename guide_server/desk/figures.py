@@ -109,6 +109,11 @@ def int_param(args, name: str, default: int | None = None, low: int = 0, high: i
     return value
 
 
+def step_params(args) -> tuple[str, int, str]:
+    """The tour step a drill-down is about: ``tour``, ``version`` and ``step`` (its id)."""
+    return text_param(args, "tour"), int_param(args, "version", low=0, high=10**6), text_param(args, "step")
+
+
 # --- figures (analytics) -------------------------------------------------------------------------
 
 def encoder_for_locale(locale: str):

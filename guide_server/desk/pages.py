@@ -91,9 +91,7 @@ def stuck():
 @bp.get("/step")
 def step():
     q = fig.parse_query(request.args)
-    tour = fig.text_param(request.args, "tour")
-    version = fig.int_param(request.args, "version", low=0, high=10**6)
-    step_id = fig.text_param(request.args, "step")
+    tour, version, step_id = fig.step_params(request.args)
     point = next((p for p in fig.stuck_points(q, limit=10_000)
                   if p["tour"] == tour and p["version"] == version and p["step"] == step_id), None)
     users = tab.step_users_table(fig.step_users(q, tour, version, step_id), lambda k: t(f"col.signal_{k}"))
