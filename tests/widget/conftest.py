@@ -1,8 +1,8 @@
 """Browser tests: real Chromium (Playwright) against the real app over real HTTP and WebSocket.
 
 One browser and one server for the whole package. The server reads the demo's content/tours plus the
-tests' own tours (tests/browser/tours, ids ``t-*``) and surveys (tests/browser/surveys), and serves the
-HTML fixture pages of tests/browser/pages at ``/t/<page>[/...]``. Site ``demo`` is the pages' site;
+tests' own tours (tests/widget/tours, ids ``t-*``) and surveys (tests/widget/surveys), and serves the
+HTML fixture pages of tests/widget/pages at ``/t/<page>[/...]``. Site ``demo`` is the pages' site;
 site ``e2e`` has one page (/t/stuck) and one tour, so its review figures hold only what one test did. Every test gets a fresh browser context (empty
 localStorage) and its own user id, so no test sees another's progress.
 """
@@ -24,6 +24,8 @@ from guide_server import create_app  # noqa: E402
 from guide_server.web.context import services
 from guide_server.widget.routes import DEMO_CSP  # noqa: E402
 from tests.support import ROOT, LiveServer, chromium  # noqa: E402
+
+from .helpers import RECORD_EVENTS  # noqa: E402
 
 # The machines these run on are shared and noisy: wait up to 15 s for what the widget shows
 # (a chat answer under load can take several seconds), rather than Playwright's 5 s.
@@ -101,6 +103,7 @@ def page(browser, guide, context_options) -> Page:
     context = browser.new_context(base_url=guide.url, **options)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    page.add_init_script(RECORD_EVENTS)  # window.guideEvents: what the widget told the page (helpers.told)
     page.errors = []  # uncaught exceptions in the page, whoever threw them
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     yield page

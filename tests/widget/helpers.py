@@ -16,19 +16,65 @@ HINT = "guide-widget .hint"
 
 
 def visit(page: Page, path: str, **query) -> dict:
-    """Open a page and wait until the widget has fetched its tours; returns that answer."""
+    """Open a page and wait until its widget has fetched the page's tours; returns that answer.
+
+    Only a request of the new document counts: the page being left may still be asking for the
+    same URL's tours (a tour it has just completed asks again), and the body of that answer is gone
+    once the page is left. Requests seen after the main frame commits the new document are its own.
+    """
     url = path + ("?" + urlencode({k: json.dumps(v) if isinstance(v, dict) else v for k, v in query.items()}) if query else "")
+    committed, asked = [], []
 
-    started = time.time() * 1000
+    def on_commit(frame) -> None:
+        if frame == page.main_frame:
+            committed.append(frame.url)
 
-    def for_this_page(response) -> bool:  # not a late answer for the page we are leaving
-        if "/api/v1/tours?" not in response.url or response.request.timing["startTime"] < started:
-            return False
-        return parse_qs(urlsplit(response.url).query).get("url", [""])[0].endswith(url)
+    def on_request(request) -> None:
+        if committed and "/api/v1/tours?" in request.url and \
+                parse_qs(urlsplit(request.url).query).get("url", [""])[0].endswith(url):
+            asked.append(request)
 
-    with page.expect_response(for_this_page) as answer:
-        page.goto(url)
-    return answer.value.json()
+    page.on("framenavigated", on_commit)
+    page.on("request", on_request)
+    try:
+        with page.expect_response(lambda response: response.request in asked) as answer:
+            page.goto(url)
+        return answer.value.json()
+    finally:
+        page.remove_listener("framenavigated", on_commit)
+        page.remove_listener("request", on_request)
+
+
+# Added to every page by the `page` fixture (conftest.py): what the widget told the page, through
+# its DOM events, in order: window.guideEvents = [[name, detail], ...].
+EVENTS = ["ready", "settled", "tour:start", "tour:step", "tour:complete", "tour:dismiss", "hint:show", "hint:close",
+          "checklist:update", "checklist:complete", "chat:open", "chat:close", "chat:answer", "survey:show",
+          "survey:answer", "survey:dismiss"]
+RECORD_EVENTS = """(names => {
+    window.guideEvents = [];
+    names.forEach(name => document.addEventListener('guide:' + name, e => window.guideEvents.push([name, e.detail])));
+})(NAMES);""".replace("NAMES", json.dumps(EVENTS))
+
+
+def told(page: Page, *names: str) -> list[list]:
+    """The widget's events on this page so far, [name, detail] (only those named, if any)."""
+    got = page.evaluate("window.guideEvents")
+    return [e for e in got if not names or e[0] in names]
+
+
+def settled(page: Page, after: int = 0) -> int:
+    """Wait until the widget has said `settled` more than ``after`` times on this page (it has
+    finished reacting: tours fetched, autostart decided, steps shown or given up); returns how many."""
+    return page.wait_for_function(  # polled, not per animation frame: some test pages break requestAnimationFrame
+        "n => { const k = window.guideEvents.filter(e => e[0] === 'settled').length; return k > n && k }",
+        arg=after, polling=50).json_value()
+
+
+def settle(page: Page, action) -> None:
+    """Let the widget settle, do ``action`` (which makes it work), and wait until it has settled again."""
+    before = settled(page)
+    action()
+    settled(page, before)
 
 
 def call(page: Page, *args) -> None:

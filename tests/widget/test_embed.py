@@ -1,6 +1,7 @@
 """/embed.js (minified, caching, compression, size budget) and the /demo app's pages."""
 
 import gzip
+import re
 
 import pytest
 
@@ -10,6 +11,7 @@ from guide_server.widget.script import WidgetScript, assemble, minify
 from tests.support import ROOT
 
 SOURCE = (ROOT / "embed.js").read_bytes()
+DOCS = (ROOT / "docs" / "embed.md").read_text(encoding="utf-8")
 SCRIPT = minify(SOURCE.decode("utf-8"))  # as served
 
 
@@ -60,6 +62,19 @@ def test_the_served_script_follows_changes_of_its_sources(app, client, tmp_path)
     (tmp_path / "20-b.js").write_text("var b = 22;\n")
     second = client.get("/embed.js", headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200 and second.data.endswith(b"var a=1;var b=22;})(window,document);")
+
+
+def test_every_event_the_widget_sends_is_documented():
+    """docs/embed.md lists every event the host page can listen to, and the browser tests record them all."""
+    from .helpers import EVENTS
+
+    sent = set(re.findall(r"emit\('(\w+)'", SOURCE.decode("utf-8")))  # ready, settled
+    sent |= set(re.findall(r"'([a-z]+:[a-z]+)'", SOURCE.decode("utf-8")))  # tour:start, chat:open, ...
+    assert {"ready", "settled", "tour:complete", "chat:answer"} <= sent
+    documented = set(re.findall(r"^\| `([\w:]+)`(?:, `([\w:]+)`)? \|", DOCS, re.M))
+    documented = {name for pair in documented for name in pair if name}
+    assert sent - documented == set(), "events missing from docs/embed.md"
+    assert sent == set(EVENTS)
 
 
 def test_the_widget_stays_within_its_size_budget():

@@ -16,7 +16,7 @@ from guide_server.db.schema import events, questions, survey_state
 from guide_server.desk.auth import create_token
 from guide_server.web.context import services
 
-from .helpers import POP, call, eventually, host_errors, rows, stored, visit, wait_title
+from .helpers import POP, call, eventually, host_errors, rows, stored, told, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -175,7 +175,9 @@ def test_idle_is_reported_after_the_steps_own_threshold(page, guide, user):
     visit(page, "/t/signals", user=user)
     call(page, "start", "t-signals")
     wait_title(page, "One")
-    page.wait_for_timeout(1300)  # longer than step two's threshold, far below the default 30 s of step one
+    # Time has to pass here, and no event says so: longer than step two's threshold (1 s), far below
+    # step one's (the default 30 s), which must not report anything.
+    page.wait_for_timeout(1300)
     page.locator(POP + " .pri").click()
     wait_title(page, "Two")  # idle_after: 1
 
@@ -193,7 +195,7 @@ def test_rage_clicks_are_reported_once_per_burst_and_quick_clicks_far_apart_are_
     x, y = box["x"] + 20, box["y"] + 20
     for dx in (0, 100, 200):  # three quick clicks, but on three places
         page.mouse.click(x + dx, y)
-    page.wait_for_timeout(1100)
+    page.wait_for_timeout(1100)  # time has to pass: the first clicks fall out of the 1 s window of a burst
     for jitter in (0, 3, -2, 4):  # four on one spot within a second
         page.mouse.click(x + 150 + jitter, y + 40 + jitter)
 
@@ -290,6 +292,8 @@ def test_the_survey_takes_a_score_and_a_comment_from_the_keyboard(page, guide, u
         assert [r["props"] for r in nps] == [{"survey": "t-nps", "score": 9, "comment": "説明が分かりやすい"}]
 
     eventually(answered)
+    assert told(page, "survey:show", "survey:answer", "survey:dismiss") == [
+        ["survey:show", {"survey": "t-nps"}], ["survey:answer", {"survey": "t-nps", "score": 9, "comment": "説明が分かりやすい"}]]
     assert visit(page, "/t/survey")["survey"] is None  # answered: not again for every_days
     expect(page.locator(SURVEY)).to_have_count(0)
     assert host_errors(page) == []
@@ -316,6 +320,8 @@ def test_the_survey_can_be_postponed_or_closed(page, guide, user, how, event):
         assert len(state) == 1 and state[0]["later_at" if event == "nps_later" else "dismissed_at"] is not None
 
     eventually(recorded)
+    assert told(page, "survey:show", "survey:answer", "survey:dismiss") == [
+        ["survey:show", {"survey": "t-nps"}], ["survey:dismiss", {"survey": "t-nps", "later": how == "later"}]]
     assert visit(page, "/t/survey")["survey"] is None  # postponed by later_days, or closed for every_days
     expect(page.locator(SURVEY)).to_have_count(0)
 
@@ -374,7 +380,7 @@ def test_a_user_stalled_on_step_two_who_asks_the_chat_tops_the_stuck_point_list(
     context.close()
 
     context, page = user_page(slow)
-    page.wait_for_timeout(2500)  # stalls on step 2
+    page.wait_for_timeout(2500)  # time has to pass: the user stalls on step 2, past its 2 s idle_after
     call(page, "open-chat")  # the app's own help button
     page.locator("guide-widget .chat input").fill(STUCK_QUESTION)
     page.keyboard.press("Enter")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from guide_server.db.schema import tour_events, tour_progress
 
-from .helpers import HINT, POP, call, ends_tour, eventually, rows, step_title, stored, visit, wait_title
+from .helpers import HINT, POP, call, ends_tour, eventually, rows, settle, settled, step_title, stored, told, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -63,21 +63,28 @@ def test_steps_advance_by_the_users_action(page, tour):
     page.locator(POP).wait_for()
     first = step_title(page)
     assert page.locator(POP + " .pri").count() == 0  # no Next button: the action is the way on
+    settled(page)  # the step is on screen, nothing else is under way
     here = page.locator("#here").bounding_box()
     page.mouse.click(here["x"] + 5, here["y"] + 5)  # a click elsewhere lands on the overlay
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(200)
-    assert step_title(page) == first
+    # The widget handles clicks and keys as they come: a step that moves on takes its popup away at
+    # once and announces the next one (tour:step). Both calls return once the page has handled them.
+    assert step_title(page) == first and len(told(page, "tour:step")) == 1
     act, then = ACTIONS[tour]
     act(page)
     wait_title(page, then)
 
 
 def test_a_late_target_is_waited_for(page):
+    # Is the target there when the tour starts, and when its step is shown? (The page adds it a
+    # second after the tour has started.)
+    page.add_init_script("""window.targetAt = {};
+    ['tour:start', 'tour:step'].forEach(name => document.addEventListener('guide:' + name, () => {
+        window.targetAt[name] = !!document.getElementById('late');
+    }));""")
     visit(page, "/t/late")
-    page.wait_for_timeout(600)
-    expect(page.locator(POP)).to_have_count(0)  # the target comes after 1.5 s
     wait_title(page, "Late but here")
+    assert page.evaluate("window.targetAt") == {"tour:start": False, "tour:step": True}  # the step waited for it
     late, ring = page.locator("#late").bounding_box(), page.locator("guide-widget .ring").bounding_box()
     assert abs(ring["y"] + 6 - late["y"]) < 2
 
@@ -85,7 +92,7 @@ def test_a_late_target_is_waited_for(page):
 def test_an_element_trigger_starts_the_tour_when_the_element_appears(page):
     data = visit(page, "/t/trigger")
     assert data["autostart"] is None and "t-trigger" in [t["id"] for t in data["tours"]]
-    page.wait_for_timeout(300)
+    settled(page)  # a trigger waiting for its element does not hold the widget back
     expect(page.locator(POP)).to_have_count(0)
     page.click("#open")
     wait_title(page, "The panel is open")
@@ -100,12 +107,12 @@ def test_an_element_trigger_starts_the_tour_when_the_element_appears(page):
 def test_a_missing_target_is_handled_and_reported(page, guide, user, tour, action, who, then):
     marker = user  # anonymous reports are found by the page URL
     visit(page, "/t/advance", n=marker, **who_query(who, user))
-    call(page, "start", tour)
+    settle(page, lambda: call(page, "start", tour))
     if then:
         wait_title(page, then)
-    else:
-        page.wait_for_timeout(800)
+    else:  # settled: the step gave up waiting for its target, and the tour was closed
         expect(page.locator(POP)).to_have_count(0)
+        assert [e[1]["step"] for e in told(page, "tour:dismiss")] == ["gone"]
     if action == "center":
         pop, view = page.locator(POP).bounding_box(), page.viewport_size
         assert abs(pop["x"] + pop["width"] / 2 - view["width"] / 2) < 2
@@ -199,9 +206,12 @@ def test_a_hint_shows_without_blocking_the_page(page, user):
     with ends_tour(page):
         hint.locator(".pri").click()
     expect(hint).to_have_count(0)
+    step = {"tour": "t-hint", "version": 1, "step": "h", "step_index": 0}
+    assert told(page, "hint:show", "hint:close", "tour:start") == [["hint:show", step],
+                                                                     ["hint:close", {**step, "status": "completed"}]]
     data = visit(page, "/t/hint")
     assert "t-hint" not in [t["id"] for t in data["tours"]]
-    page.wait_for_timeout(300)
+    settled(page)
     expect(page.locator(HINT)).to_have_count(0)
 
 
@@ -229,7 +239,7 @@ def test_tours_are_targeted_by_trait_and_by_completed_prerequisite(page, user, w
     if expected:
         wait_title(page, TITLES[expected])
     else:
-        page.wait_for_timeout(300)
+        settled(page)
         expect(page.locator(POP)).to_have_count(0)
 
 
@@ -238,15 +248,20 @@ def test_tours_are_targeted_by_trait_and_by_completed_prerequisite(page, user, w
 def test_once_tours_do_not_come_back(page, user, who, ending):
     assert visit(page, "/t/once", **who_query(who, user))["autostart"] == "t-once"
     wait_title(page, "You see this once")
+
+    def end():
+        page.keyboard.press("Escape") if ending == "dismiss" else page.locator(POP + " .pri").click()
+
+    # settled: what the ending set off (the save, and after a completion a new look at the page) is done
     if who == "user":
         with ends_tour(page):
-            page.keyboard.press("Escape") if ending == "dismiss" else page.locator(POP + " .pri").click()
+            settle(page, end)
     else:
-        page.keyboard.press("Escape") if ending == "dismiss" else page.locator(POP + " .pri").click()
+        settle(page, end)
     expect(page.locator(POP)).to_have_count(0)
     data = visit(page, "/t/once")
     assert data["autostart"] is None
-    page.wait_for_timeout(300)
+    settled(page)
     expect(page.locator(POP)).to_have_count(0)
 
 

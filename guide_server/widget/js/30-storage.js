@@ -1,0 +1,22 @@
+// Storage: what this browser keeps for the widget. localStorage (key guide:SITE) holds anonymous
+// users' traits, tour progress and checklist tasks, the anonymous id, and what was reported once;
+// sessionStorage holds this tab's id. Blocked or full storage is never an error.
+// Uses KEY (05-config.js), state.anon (10-state.js).
+
+// Reads the stored object; with `patch`, merges it in and writes it back first.
+function local(patch) {
+  let v = {};
+  try { v = JSON.parse(w.localStorage.getItem(KEY)) || {} } catch (_) { /* blocked or bad JSON */ }
+  if (patch) {
+    Object.assign(v, patch);
+    try { w.localStorage.setItem(KEY, JSON.stringify(v)) } catch (_) { /* full or blocked */ }
+  }
+  return v;
+}
+
+const randomId = () => Date.now().toString(36) + crypto.getRandomValues(new Uint32Array(2)).join('');
+// This tab's id: sessionStorage survives reloads, not the tab.
+let TAB;
+try { TAB = sessionStorage[KEY] || (sessionStorage[KEY] = randomId()) } catch (_) { TAB = randomId() }
+// The person, when anonymous: a random id kept in this browser (Guide('reset') forgets it).
+const anonId = () => state.anon || (state.anon = local().anon || local({ anon: randomId() }).anon);

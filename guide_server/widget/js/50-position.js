@@ -1,0 +1,67 @@
+// Positioning: waiting for a target to appear, placing a step's popup beside its target (or in the
+// centre), the overlay around the target, and placing everything again on scroll and resize.
+// Uses safe, later (00-safety.js), state.runs (10-state.js), clamp, visible (20-dom.js);
+// reflow() calls placeStep() (69-step-view.js) for every Run on screen.
+
+// Calls back with the first visible match of `sel`, or null after `ms`; returns a cancel function.
+// Late targets and `trigger: {element}` (ms: Infinity) wait this way.
+function waitFor(sel, ms, cb) {
+  let mo = null, tm = null;
+  const stop = () => { if (mo) mo.disconnect(); clearTimeout(tm) };
+  const look = () => {
+    let el = null;
+    try { el = d.querySelector(sel) } catch (_) { /* a bad selector is a target that never appears */ }
+    if (el && visible(el)) { stop(); cb(el); return true }
+  };
+  if (look()) return stop;
+  mo = new MutationObserver(safe(look));
+  mo.observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden'] });
+  if (ms < Infinity) tm = later(() => { stop(); cb(null) }, ms);
+  return stop;
+}
+
+// The popup on the wanted side of the target's rect `r` if it fits, else on a side that does;
+// centred without a target. Always inside the viewport.
+function position(pop, r, want) {
+  const vw = w.innerWidth, vh = w.innerHeight, W = pop.offsetWidth, H = pop.offsetHeight, G = 12;
+  let x = (vw - W) / 2, y = (vh - H) / 2, side = 'center';
+  if (r) {
+    const room = { bottom: vh - r.bottom, top: r.top, right: vw - r.right, left: r.left };
+    const fits = (s) => room[s] >= (s === 'top' || s === 'bottom' ? H : W) + G;
+    side = fits(want) ? want : Object.keys(room).find(fits) || 'bottom';
+    if (side === 'top' || side === 'bottom') {
+      y = side === 'top' ? r.top - H - G : r.bottom + G;
+      x = r.left + r.width / 2 - W / 2;
+    } else {
+      x = side === 'left' ? r.left - W - G : r.right + G;
+      y = r.top + r.height / 2 - H / 2;
+    }
+  }
+  pop.style.left = clamp(x, 8, vw - W - 8) + 'px';
+  pop.style.top = clamp(y, 8, vh - H - 8) + 'px';
+  pop.setAttribute('data-side', side);
+}
+
+const placePane = (el, x, y, wd, ht) => {
+  const s = el.style;
+  s.left = x + 'px'; s.top = y + 'px'; s.width = Math.max(0, wd) + 'px'; s.height = Math.max(0, ht) + 'px';
+};
+// Four panes around the target: the page is dimmed and blocked except the target, which stays
+// clickable; the fifth element is the ring around the target.
+function cover(ov, r) {
+  const vw = w.innerWidth, vh = w.innerHeight, P = 6;
+  const a = r ? { t: r.top - P, l: r.left - P, b: r.bottom + P, e: r.right + P } : { t: vh, l: 0, b: vh, e: 0 };
+  placePane(ov[0], 0, 0, vw, a.t);
+  placePane(ov[1], a.e, a.t, vw - a.e, a.b - a.t);
+  placePane(ov[2], 0, a.b, vw, vh - a.b);
+  placePane(ov[3], 0, a.t, a.l, a.b - a.t);
+  if (r) placePane(ov[4], a.l, a.t, a.e - a.l, a.b - a.t);
+  ov[4].hidden = !r;
+}
+
+// Everything on screen is placed again in the next frame (once, however many calls). Never throws,
+// even where the host broke requestAnimationFrame: a tour that ends calls it on its way out.
+let frame = 0;
+const reflow = safe(() => {
+  if (!frame) frame = requestAnimationFrame(safe(() => { frame = 0; state.runs.forEach(placeStep) }));
+});

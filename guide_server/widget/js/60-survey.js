@@ -1,0 +1,60 @@
+// The survey (NPS) the server says is due: small, at the bottom, never blocking, hidden under a
+// tour. A score 0-10, then an optional comment; "later", close and Escape end it too.
+// Uses later, on (00-safety.js), state.surveysEnded (10-state.js), t (15-strings.js),
+// h, nextId, deepActive (20-dom.js), emit (25-host-events.js), track, flush (35-transport.js), shell (45-shell.js).
+const survey = (() => {
+  let panel = null; // the survey on screen, or null
+
+  function show(sv) {
+    if (!sv || panel || state.surveysEnded[sv.id]) return;
+    let score = null;
+    const id = nextId(), txt = h('textarea', { rows: '3', maxlength: '1000' });
+    const more = h('div', { hidden: true }, h('label', null, sv.comment_prompt || t('why'), txt),
+      h('div', { class: 'f' }, h('button', { class: 'btn pri', type: 'button', onclick: () => end() }, t('send'))));
+    const scale = h('div', { class: 'sc', role: 'group', 'aria-labelledby': id, 'aria-describedby': id + 'h' },
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => h('button', {
+        class: 'btn', type: 'button', 'aria-pressed': 'false', 'aria-label': n + t('points'), onclick: () => {
+          score = n;
+          [].forEach.call(scale.children, (b, k) => b.setAttribute('aria-pressed', String(k === n)));
+          more.hidden = false;
+          txt.focus();
+        },
+      }, String(n))));
+    // answered (a score was chosen, whatever closed it), nps_later or nps_dismissed
+    const end = (type) => {
+      if (state.surveysEnded[sv.id]) return; // once: Send, later, close and Escape all end it
+      const had = box.contains(deepActive()), answered = score != null, comment = txt.value.trim();
+      state.surveysEnded[sv.id] = 1;
+      track(answered ? 'nps_answered' : type, 0, Object.assign({ survey: sv.id }, answered && { score, comment }));
+      flush(); // the server asks again only once it knows
+      panel = null;
+      box.textContent = '';
+      if (answered) {
+        box.append(h('p', { role: 'status' }, t('answered')));
+        later(() => box.remove(), 3000);
+      } else box.remove();
+      if (had && shell.launcher) shell.launcher.focus({ preventScroll: true });
+      emit(answered ? 'survey:answer' : 'survey:dismiss',
+        Object.assign({ survey: sv.id }, answered ? { score, comment } : { later: type === 'nps_later' }));
+    };
+    const box = (panel = h('section', { class: 'sv', role: 'dialog', 'aria-labelledby': id },
+      h('h2', { id }, sv.question), scale,
+      h('div', { class: 'n sh', id: id + 'h' }, h('span', null, '0: ' + t('low')), h('span', null, '10: ' + t('high'))),
+      more,
+      h('div', { class: 'f' }, h('button', { class: 'btn', type: 'button', onclick: () => end('nps_later') }, t('later'))),
+      h('button', { class: 'x', type: 'button', 'aria-label': t('close'), onclick: () => end('nps_dismissed') }, '×')));
+    on(box, 'keydown', (e) => e.key === 'Escape' && end('nps_dismissed'));
+    shell.add(box);
+    emit('survey:show', { survey: sv.id });
+  }
+
+  return {
+    show,
+    // Guide('reset'): gone, and any survey may be shown again
+    reset() {
+      if (panel) panel.remove();
+      panel = null;
+      state.surveysEnded = {};
+    },
+  };
+})();
