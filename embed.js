@@ -113,6 +113,10 @@ const here = (pat) => {
   try { s = decodeURIComponent(s) } catch (_) { /* keep it encoded */ }
   return new RegExp('^' + pat.split(/\*+/).map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$').test(s);
 };
+// The page as the widget reports it: without its #fragment, which may hold tokens (OAuth), and
+// cut to the 4,096 characters the service takes (a longer address would be refused, and with it
+// the answer, the save or the event that carried it); the service masks e-mails and numbers.
+const pageUrl = () => location.href.split('#')[0].slice(0, 4096);
 const safeUrl = (u) => (/^(https?:|mailto:|tel:|\/)/i.test(u || '') ? u : null);
 
 // HTML from the server was sanitised there (allow-list); under Trusted Types it passes through our own policy.
@@ -216,7 +220,7 @@ const anonId = () => state.anon || (state.anon = local().anon || local({ anon: r
 // WebSocket (HTTP when the socket is not available); and the queue of events for the review desk
 // (POST /events): sent in batches in the background, and sent again until the server acknowledges
 // them. Each event has its own id, so a batch sent twice is stored once.
-// Uses warn, on, later (00-safety.js), SITE, API (05-config.js), state (10-state.js),
+// Uses warn, on, later (00-safety.js), SITE, API (05-config.js), state (10-state.js), pageUrl (20-dom.js),
 // hold (25-host-events.js), randomId, TAB, anonId (30-storage.js).
 const { http, query, chain, converse, track, flush } = (() => {
   // HTTP: text/plain keeps cross-origin POSTs "simple" (no preflight). Always a promise, even when
@@ -281,8 +285,7 @@ const { http, query, chain, converse, track, flush } = (() => {
   let flushTimer = 0;
   // ctx: the tour, version, step and step_index the event is about (or nothing)
   function track(type, ctx, props) {
-    // the page without its #fragment, which may hold tokens (OAuth), cut to the 4,096 characters the server takes; the server masks e-mails and numbers
-    queue.push(Object.assign({ id: randomId(), type, at: Date.now(), url: location.href.split('#')[0].slice(0, 4096) }, ctx, props && { props }));
+    queue.push(Object.assign({ id: randomId(), type, at: Date.now(), url: pageUrl() }, ctx, props && { props }));
     if (queue.length > 19) flush();
     else if (!flushTimer) flushTimer = later(flush, 3000);
   }
@@ -496,7 +499,7 @@ const reflow = safe(() => {
 
 // The help chat: a panel above the launcher where the user asks; answers come from the help
 // articles with their source, 👍/👎 feedback, and the way to a human when there is no answer.
-// Uses on (00-safety.js), state, during (10-state.js), t (15-strings.js), h, deepActive, safeUrl (20-dom.js),
+// Uses on (00-safety.js), state, during (10-state.js), t (15-strings.js), h, deepActive, safeUrl, pageUrl (20-dom.js),
 // emit (25-host-events.js), anonId (30-storage.js), converse, track (35-transport.js),
 // shell (45-shell.js).
 const chat = (() => {
@@ -551,7 +554,7 @@ const chat = (() => {
   function ask(q) {
     const cur = state.tour, step = cur && cur.step(), c = during();
     const body = { question: q, user: state.user || undefined, anon: state.user ? undefined : anonId(),
-      context: { url: location.href, tour_id: cur ? cur.tour.id : null, step_id: step ? step.id : null } };
+      context: { url: pageUrl(), tour_id: cur ? cur.tour.id : null, step_id: step ? step.id : null } };
     let got = null; // the server's answer
     say(h('div', { class: 'm u' }, q));
     const wait = say(h('div', { class: 'm a' }, t('wait')));
@@ -756,12 +759,12 @@ function focusBack(run) {
 // Progress: where the user is in a tour, saved at each new step (active) and at the end (completed,
 // dismissed). Identified users: on the server. Anonymous users: in this browser, and only reports
 // (a target that never appeared) go to the server.
-// Uses warn (00-safety.js), state (10-state.js), hold (25-host-events.js), local, TAB (30-storage.js),
+// Uses warn (00-safety.js), state (10-state.js), pageUrl (20-dom.js), hold (25-host-events.js), local, TAB (30-storage.js),
 // http (35-transport.js); calls checklists.update() (80-checklist.js) and kick() (90-page.js).
 
 // run: the Run; status: active | completed | dismissed; event: a report that goes with it (target_missing).
 function saveProgress(run, status, event) {
-  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: location.href, event };
+  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: pageUrl(), event };
   if (state.user) {
     // Saves can reach the server out of order (quick clicks, several workers): each carries this
     // tab's id and a number that only grows, even across reloads, and the server drops a late older one.
@@ -1144,7 +1147,7 @@ const checklists = (() => {
 // The page: what applies to it now (GET /tours after load, after identify and after every
 // navigation): its hints, element triggers, checklists, survey, and the tour that starts by itself
 // or resumes. SPA navigation (pushState, replaceState, popstate) moves tours along.
-// Uses safe, on, later (00-safety.js), state (10-state.js), locale, t (15-strings.js),
+// Uses safe, on, later (00-safety.js), state (10-state.js), locale, t (15-strings.js), pageUrl (20-dom.js),
 // hold (25-host-events.js), local (30-storage.js), http, query, chain (35-transport.js), shell (45-shell.js),
 // waitFor (50-position.js), survey (60-survey.js), runTour (70-run.js), hints (75-hints.js),
 // checklists (80-checklist.js).
@@ -1164,7 +1167,7 @@ const { kick, watchHistory } = (() => {
 
   async function refresh() {
     const v = local();
-    const q = { url: location.href, locale: locale(), user: state.user };
+    const q = { url: pageUrl(), locale: locale(), user: state.user };
     if (!state.user) {
       Object.assign(q, { traits: state.traits && JSON.stringify(state.traits), done: (v.done || []).join(','),
         dismissed: (v.dismissed || []).join(','), tasks: (v.tasks || []).join(',') });
@@ -1234,7 +1237,7 @@ const { kick, watchHistory } = (() => {
 // The public API, window.Guide(command, ...args) (docs/embed.md), and the start: the shell, the
 // listeners on the page, the calls the host queued before the script loaded, `ready`, and the
 // first look at what applies to this page.
-// Uses everything before it: warn, safe, on (00), SITE, KEY (05), state (10), STRINGS (15),
+// Uses everything before it: warn, safe, on (00), SITE, KEY (05), state (10), STRINGS (15), pageUrl (20),
 // emit, listen, unlisten (25), local (30), http, chain, flush (35), shell (45), reflow (50),
 // chat (55), survey (60), watchPage (68), startTour (70), checklists (80), kick, watchHistory (90).
 const commands = {
@@ -1257,7 +1260,7 @@ const commands = {
   'open-chat': () => chat.open(),
   track(name, props) {
     if (typeof name !== 'string' || !name) throw new Error('track: give an event name');
-    chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: location.href }).then((r) => checklists.update(r.checklists, true)));
+    chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: pageUrl() }).then((r) => checklists.update(r.checklists, true)));
   },
   on: listen, // Guide('on', 'tour:complete', fn)
   off: unlisten,

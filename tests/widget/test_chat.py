@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from guide_server.db.schema import feedback, questions
+from guide_server.db.schema import feedback, questions, tour_progress
 
-from .helpers import POP, call, eventually, rows, visit, wait_title
+from .helpers import POP, call, eventually, rows, stored, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -124,3 +124,24 @@ def test_keyboard_alone_opens_the_chat_asks_and_closes_it(page):
     page.keyboard.press("Escape")
     expect(page.locator("guide-widget .chat")).to_have_count(0)
     expect(page.locator("guide-widget .go")).to_be_focused()
+
+
+def test_a_very_long_page_address_does_not_cost_the_answer_or_the_tour(page, guide, user):
+    """The service takes page addresses of at most 4,096 characters (web/inputs.py) and refuses
+    longer ones; the widget sends the page without its #fragment and cut to that length, so a
+    page with a huge query string still gets answers, and its tour progress is still saved."""
+    page.goto(f"/t/basic?user={user}&pad={'x' * 5000}")  # not visit(): it looks for the whole address
+    wait_title(page, "ようこそ")
+    page.locator(POP + " .pri").click()
+    wait_title(page, "一つ目")
+
+    def saved():
+        (row,) = rows(guide.app, tour_progress, user_id=stored(guide.app, user), tour_id="t-basic")
+        assert row["step"] == 1
+
+    eventually(saved)
+    call(page, "open-chat")
+    answer = ask(page, "請求書をメールで送りたい")
+    expect(answer.locator("a.src")).to_have_count(1)
+    (asked,) = [q for q in rows(guide.app, questions) if f"user={user}&pad=" in (q["url"] or "")]
+    assert asked["url"].startswith(guide.url + "/t/basic?") and len(asked["url"]) == 4096

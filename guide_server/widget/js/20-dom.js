@@ -19,6 +19,10 @@ const here = (pat) => {
   try { s = decodeURIComponent(s) } catch (_) { /* keep it encoded */ }
   return new RegExp('^' + pat.split(/\*+/).map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$').test(s);
 };
+// The page as the widget reports it: without its #fragment, which may hold tokens (OAuth), and
+// cut to the 4,096 characters the service takes (a longer address would be refused, and with it
+// the answer, the save or the event that carried it); the service masks e-mails and numbers.
+const pageUrl = () => location.href.split('#')[0].slice(0, 4096);
 const safeUrl = (u) => (/^(https?:|mailto:|tel:|\/)/i.test(u || '') ? u : null);
 
 // HTML from the server was sanitised there (allow-list); under Trusted Types it passes through our own policy.

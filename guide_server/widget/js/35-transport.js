@@ -2,7 +2,7 @@
 // WebSocket (HTTP when the socket is not available); and the queue of events for the review desk
 // (POST /events): sent in batches in the background, and sent again until the server acknowledges
 // them. Each event has its own id, so a batch sent twice is stored once.
-// Uses warn, on, later (00-safety.js), SITE, API (05-config.js), state (10-state.js),
+// Uses warn, on, later (00-safety.js), SITE, API (05-config.js), state (10-state.js), pageUrl (20-dom.js),
 // hold (25-host-events.js), randomId, TAB, anonId (30-storage.js).
 const { http, query, chain, converse, track, flush } = (() => {
   // HTTP: text/plain keeps cross-origin POSTs "simple" (no preflight). Always a promise, even when
@@ -67,8 +67,7 @@ const { http, query, chain, converse, track, flush } = (() => {
   let flushTimer = 0;
   // ctx: the tour, version, step and step_index the event is about (or nothing)
   function track(type, ctx, props) {
-    // the page without its #fragment, which may hold tokens (OAuth), cut to the 4,096 characters the server takes; the server masks e-mails and numbers
-    queue.push(Object.assign({ id: randomId(), type, at: Date.now(), url: location.href.split('#')[0].slice(0, 4096) }, ctx, props && { props }));
+    queue.push(Object.assign({ id: randomId(), type, at: Date.now(), url: pageUrl() }, ctx, props && { props }));
     if (queue.length > 19) flush();
     else if (!flushTimer) flushTimer = later(flush, 3000);
   }

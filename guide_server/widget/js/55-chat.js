@@ -1,6 +1,6 @@
 // The help chat: a panel above the launcher where the user asks; answers come from the help
 // articles with their source, 👍/👎 feedback, and the way to a human when there is no answer.
-// Uses on (00-safety.js), state, during (10-state.js), t (15-strings.js), h, deepActive, safeUrl (20-dom.js),
+// Uses on (00-safety.js), state, during (10-state.js), t (15-strings.js), h, deepActive, safeUrl, pageUrl (20-dom.js),
 // emit (25-host-events.js), anonId (30-storage.js), converse, track (35-transport.js),
 // shell (45-shell.js).
 const chat = (() => {
@@ -55,7 +55,7 @@ const chat = (() => {
   function ask(q) {
     const cur = state.tour, step = cur && cur.step(), c = during();
     const body = { question: q, user: state.user || undefined, anon: state.user ? undefined : anonId(),
-      context: { url: location.href, tour_id: cur ? cur.tour.id : null, step_id: step ? step.id : null } };
+      context: { url: pageUrl(), tour_id: cur ? cur.tour.id : null, step_id: step ? step.id : null } };
     let got = null; // the server's answer
     say(h('div', { class: 'm u' }, q));
     const wait = say(h('div', { class: 'm a' }, t('wait')));

@@ -1,12 +1,12 @@
 // Progress: where the user is in a tour, saved at each new step (active) and at the end (completed,
 // dismissed). Identified users: on the server. Anonymous users: in this browser, and only reports
 // (a target that never appeared) go to the server.
-// Uses warn (00-safety.js), state (10-state.js), hold (25-host-events.js), local, TAB (30-storage.js),
+// Uses warn (00-safety.js), state (10-state.js), pageUrl (20-dom.js), hold (25-host-events.js), local, TAB (30-storage.js),
 // http (35-transport.js); calls checklists.update() (80-checklist.js) and kick() (90-page.js).
 
 // run: the Run; status: active | completed | dismissed; event: a report that goes with it (target_missing).
 function saveProgress(run, status, event) {
-  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: location.href, event };
+  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: pageUrl(), event };
   if (state.user) {
     // Saves can reach the server out of order (quick clicks, several workers): each carries this
     // tab's id and a number that only grows, even across reloads, and the server drops a late older one.

@@ -1,7 +1,7 @@
 // The page: what applies to it now (GET /tours after load, after identify and after every
 // navigation): its hints, element triggers, checklists, survey, and the tour that starts by itself
 // or resumes. SPA navigation (pushState, replaceState, popstate) moves tours along.
-// Uses safe, on, later (00-safety.js), state (10-state.js), locale, t (15-strings.js),
+// Uses safe, on, later (00-safety.js), state (10-state.js), locale, t (15-strings.js), pageUrl (20-dom.js),
 // hold (25-host-events.js), local (30-storage.js), http, query, chain (35-transport.js), shell (45-shell.js),
 // waitFor (50-position.js), survey (60-survey.js), runTour (70-run.js), hints (75-hints.js),
 // checklists (80-checklist.js).
@@ -21,7 +21,7 @@ const { kick, watchHistory } = (() => {
 
   async function refresh() {
     const v = local();
-    const q = { url: location.href, locale: locale(), user: state.user };
+    const q = { url: pageUrl(), locale: locale(), user: state.user };
     if (!state.user) {
       Object.assign(q, { traits: state.traits && JSON.stringify(state.traits), done: (v.done || []).join(','),
         dismissed: (v.dismissed || []).join(','), tasks: (v.tasks || []).join(',') });

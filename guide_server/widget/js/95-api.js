@@ -1,7 +1,7 @@
 // The public API, window.Guide(command, ...args) (docs/embed.md), and the start: the shell, the
 // listeners on the page, the calls the host queued before the script loaded, `ready`, and the
 // first look at what applies to this page.
-// Uses everything before it: warn, safe, on (00), SITE, KEY (05), state (10), STRINGS (15),
+// Uses everything before it: warn, safe, on (00), SITE, KEY (05), state (10), STRINGS (15), pageUrl (20),
 // emit, listen, unlisten (25), local (30), http, chain, flush (35), shell (45), reflow (50),
 // chat (55), survey (60), watchPage (68), startTour (70), checklists (80), kick, watchHistory (90).
 const commands = {
@@ -24,7 +24,7 @@ const commands = {
   'open-chat': () => chat.open(),
   track(name, props) {
     if (typeof name !== 'string' || !name) throw new Error('track: give an event name');
-    chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: location.href }).then((r) => checklists.update(r.checklists, true)));
+    chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: pageUrl() }).then((r) => checklists.update(r.checklists, true)));
   },
   on: listen, // Guide('on', 'tour:complete', fn)
   off: unlisten,
