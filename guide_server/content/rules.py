@@ -22,3 +22,11 @@ def visible_to(sites: Sequence[str] | None, site: str | None) -> bool:
     """Whether an item with this ``sites:`` list (FAQ, tour, checklist, survey) may be shown to
     ``site``: an item without one is for every site, one with a list only for those sites."""
     return sites is None or site in sites
+
+
+def decode(raw: bytes, path: str) -> str:
+    """A content file's text (UTF-8, a byte-order mark allowed), or the ContentError that says it is not."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, 1, f"not UTF-8 text ({exc.reason})") from None

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ..content.fields import Fields, LineMap, Text, load_yaml
-from ..content.rules import ContentError
+from ..content.rules import ContentError, decode
 from ..db.schema import people, survey_state
 from ..db.upsert import upsert
 from .targeting import Page, Visitor, applies
@@ -48,10 +48,7 @@ class Survey:
 
 def parse_survey(raw: bytes, relpath: str) -> Survey:
     """Parse one file of content/surveys; errors carry ``file:line``."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ContentError(relpath, 1, f"not UTF-8 text ({exc.reason})") from None
+    text = decode(raw, relpath)
     source = text.splitlines()
     data = load_yaml(text, relpath, max(len(source), 1))
     if not isinstance(data, LineMap):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..content.fields import Fields, LineList, LineMap, Text, load_yaml
 from ..content.markdown import front_matter, render
-from ..content.rules import ContentError
+from ..content.rules import ContentError, decode
 
 KINDS = ("tour", "hint", "checklist")
 PLACEMENTS = ("auto", "top", "bottom", "left", "right")
@@ -271,10 +271,7 @@ def _list(fields: Fields, key: str, required_for: str) -> LineList:
 
 def parse_item(raw: bytes, relpath: str) -> Item:
     """Parse one file of content/tours; ``relpath`` is what errors show (e.g. ``tours/welcome.yml``)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ContentError(relpath, 1, f"not UTF-8 text ({exc.reason})") from None
+    text = decode(raw, relpath)
     body = body_line = None
     if relpath.endswith(".md"):
         split = front_matter(text)

@@ -16,7 +16,7 @@ import yaml
 
 from ..content.files import content_files, file_stamp
 from ..content.markdown import Section, front_matter, render
-from ..content.rules import LOCALES, ContentError, visible_to
+from ..content.rules import LOCALES, ContentError, decode, visible_to
 
 FIELDS = ("id", "title", "questions", "category", "tags", "locale", "related", "sites")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -78,10 +78,7 @@ def _str_list(value, path: str, line: int, key: str) -> list[str]:
 def parse_faq(raw: bytes, relpath: str) -> Faq:
     """Parse one FAQ file. ``relpath`` is relative to the faq folder, e.g. ``ja/billing/plans.md``."""
     digest = hashlib.sha256(raw).hexdigest()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ContentError(relpath, 1, f"not UTF-8 text ({exc.reason})") from None
+    text = decode(raw, relpath)
     split = front_matter(text)
     if split is None:
         raise ContentError(relpath, 1, "missing YAML front matter (the file must start with a '---' line)")

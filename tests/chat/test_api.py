@@ -4,18 +4,11 @@ from sqlalchemy import select
 from guide_server.db import schema
 from guide_server.web.context import services
 from guide_server.web.inputs import MAX_PERSON_ID, MAX_URL
+from tests.support import assert_error
 
 
 def ask(client, question, **extra):
     return client.post("/api/v1/ask", json={"site": "demo", "question": question, **extra})
-
-
-def assert_error(resp, status, code):
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    body = resp.get_json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
 
 
 def test_ask_answers_japanese_with_its_source(client, app):
