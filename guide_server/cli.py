@@ -211,6 +211,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_privacy_commands(sub)
     add_admin_commands(sub)
+    add_db_commands(sub)
 
     st = sub.add_parser("settings", help="list every setting with its default and help")
     st.add_argument("--markdown", action="store_true", help="as the table in docs/settings.md")
@@ -234,9 +235,11 @@ def run_settings(args) -> int:
 def _database():
     """The configured database (no index or models are loaded)."""
     from .db.engine import connect
+    from .db.migrate import MAINTENANCE_TIMEOUT_S
 
     cfg = _app_config()
-    return connect(cfg["DATABASE_URL"]), cfg
+    # a command may wait for the server's writers, and a purge of a large table may take a while
+    return connect(cfg["DATABASE_URL"], timeout=MAINTENANCE_TIMEOUT_S, statement_timeout=None), cfg
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -353,6 +356,65 @@ def add_admin_commands(sub) -> None:
     r = sub.add_parser("revoke-admin-token", help="delete an admin API token by name")
     r.add_argument("name")
     r.set_defaults(func=run_revoke_admin_token)
+
+
+def _schema_line(state) -> str:
+    """Where the database stands, in one line (``guide db current`` and ``upgrade``)."""
+    if state.unknown:
+        return (f"revision {', '.join(state.unknown)}, which this release does not know (its newest is {state.head}): "
+                "a newer release migrated it")
+    at = ", ".join(state.current) or ("none (tables made before migrations)" if state.has_tables else "none (empty)")
+    line = f"revision {at}; this release: {state.head}"
+    if state.pending:
+        line += f"; to run: {', '.join(state.pending)}"
+        if state.unsafe:
+            line += f" (not at start-up: {', '.join(state.unsafe)})"
+    if state.missing_tables:
+        line += f"; missing tables: {', '.join(state.missing_tables)}"
+    if state.missing_indexes:
+        line += f"; missing indexes: {', '.join(state.missing_indexes)}"
+    return line + ("; up to date" if state.up_to_date else "")
+
+
+def run_db(args) -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db import migrate
+    from .db.engine import open_engine
+
+    cfg = _app_config()
+    engine = open_engine(cfg["DATABASE_URL"], timeout=migrate.MAINTENANCE_TIMEOUT_S, statement_timeout=None)
+    print(f"database: {make_url(cfg['DATABASE_URL']).render_as_string(hide_password=True)}")
+    try:
+        if args.db_command == "current":
+            state = migrate.state(engine)
+            print(_schema_line(state))
+            return 0 if state.up_to_date else 1
+        before, after, repaired = migrate.upgrade(engine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"error: the database did not answer: {type(getattr(exc, 'orig', None) or exc).__name__}: {reason}",
+              file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if after.unknown:
+        print(f"error: {_schema_line(after)}; upgrade guide instead", file=sys.stderr)
+        return 1
+    done = [f"ran {', '.join(before.pending)}"] if before.pending else []
+    done += [f"created {', '.join(repaired)}"] if repaired else []
+    print(("; ".join(done) if done else "nothing to do") + f"; now at {', '.join(after.current)}")
+    return 0
+
+
+def add_db_commands(sub) -> None:
+    d = sub.add_parser("db", help="the database's schema: which revision it is at, and migrations (docs/database.md)")
+    dsub = d.add_subparsers(dest="db_command", required=True)
+    u = dsub.add_parser("upgrade", help="run every pending migration and create missing tables and indexes")
+    u.set_defaults(func=run_db)
+    c = dsub.add_parser("current", help="print the database's revision and what it lacks; exit 1 unless up to date")
+    c.set_defaults(func=run_db)
 
 
 def main(argv: list[str] | None = None) -> int:

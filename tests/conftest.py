@@ -1,6 +1,6 @@
 """Fixtures every test folder may use: the sample help center's index, built once with the real
-models, and apps on real SQLite files. Folder-specific fixtures are in each folder's conftest.py;
-shared helpers in support.py."""
+models, and apps on real SQLite files (or PostgreSQL schemas, with GUIDE_TEST_DATABASE_URL).
+Folder-specific fixtures are in each folder's conftest.py; shared helpers in support.py."""
 
 import os
 import tempfile
@@ -16,7 +16,18 @@ from guide_server import create_app  # noqa: E402
 from guide_server.search.builder import build  # noqa: E402
 from guide_server.web.context import services  # noqa: E402
 
-from .support import FAQ_EN, FAQ_JA, FAQ_PLANS, KEY, MODELS, ORIGIN, ROOT, LiveServer, write_content  # noqa: E402
+from .support import (  # noqa: E402
+    FAQ_EN,
+    FAQ_JA,
+    FAQ_PLANS,
+    KEY,
+    MODELS,
+    ORIGIN,
+    ROOT,
+    LiveServer,
+    fresh_database,
+    write_content,
+)
 
 
 @pytest.fixture
@@ -37,11 +48,19 @@ def sample_index(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def app(sample_index, tmp_path):
+def database_url(tmp_path):
+    """The database of one test: a SQLite file in its folder, or, when GUIDE_TEST_DATABASE_URL names
+    a PostgreSQL server, a schema of its own there."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def app(sample_index, database_url):
     app = create_app({
         "TESTING": True,
         "INDEX_DIR": str(sample_index),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}",
+        "DATABASE_URL": database_url,
         "RELOAD_INTERVAL": 0,
         "SITES": {
             "demo": {"origins": ["http://host.example"], "support": "mailto:help@example.com"},
@@ -65,10 +84,10 @@ def live_server(app):
 
 
 @pytest.fixture
-def events_app(tmp_path):
-    """The app on a real SQLite file, without a search index (events need none)."""
+def events_app(tmp_path, database_url):
+    """The app on a real database (``database_url``), without a search index (events need none)."""
     app = create_app({
-        "TESTING": True, "INDEX_DIR": str(tmp_path / "no-index"), "DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}",
+        "TESTING": True, "INDEX_DIR": str(tmp_path / "no-index"), "DATABASE_URL": database_url,
         "RELOAD_INTERVAL": 0, "PSEUDONYM_KEY": KEY,
         "SITES": {"demo": {"origins": [ORIGIN]}, "other": {"origins": []}},
     })

@@ -1,5 +1,5 @@
 """What tests in several folders share: the sample FAQs, a real HTTP server, the CLI, Chromium,
-the JSON error shape, and widget events. Fixtures are in conftest.py."""
+the JSON error shape, widget events, and the database under test. Fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,98 @@ def stored(user: str, site: str = "demo", key: str = KEY) -> str:
     from guide_server.privacy import pseudonymise
 
     return pseudonymise(key.encode(), site, user)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """The documented production command (``gunicorn -c python:guide_server.ops.gunicorn_conf``) as
+    a child process on a free loopback port, with settings as GUIDE_* variables."""
+
+    def __init__(self, instance: Path, settings: dict, args: tuple[str, ...] = (), wait: float = 120):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "GUIDE_INSTANCE_PATH": str(instance)}
+        env.update({f"GUIDE_{k}": v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()})
+        self.log = open(Path(instance) / "server.log", "w+b")  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:guide_server.ops.gunicorn_conf",
+             "-b", f"127.0.0.1:{self.port}", *args, "guide_server:create_app()"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.output()}")
+            with contextlib.suppress(OSError):
+                import urllib.request
+
+                with urllib.request.urlopen(self.url + "/livez", timeout=2):
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer within {wait} s:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+# --- the database under test ---------------------------------------------------------------------
+
+# A PostgreSQL server for the tests (postgresql://user@127.0.0.1:port/db; .ci/run starts one and sets
+# it). With it, the app fixtures use PostgreSQL instead of SQLite files, each test a schema of its own.
+POSTGRES = os.environ.get("GUIDE_TEST_DATABASE_URL", "")
+
+
+@contextlib.contextmanager
+def fresh_database(folder: Path):
+    """The URL of a new database for one test: a SQLite file in ``folder``, or, with
+    GUIDE_TEST_DATABASE_URL, a new PostgreSQL schema (dropped afterwards)."""
+    if not POSTGRES:
+        yield f"sqlite:///{folder / 'guide.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_schema():
+    """A new, empty schema on the GUIDE_TEST_DATABASE_URL server, as a URL whose connections work in
+    it (``search_path``), dropped afterwards; the test is skipped without a server."""
+    if not POSTGRES:
+        pytest.skip("needs PostgreSQL: set GUIDE_TEST_DATABASE_URL=postgresql://... (.ci/run does)")
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    server = make_url(POSTGRES)
+    options = f"{server.query.get('options', '')} -csearch_path={name}".strip()
+    admin = create_engine(server, poolclass=NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+        yield server.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        admin.dispose()

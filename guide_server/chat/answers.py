@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from flask import current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 
-from .. import privacy
+from .. import metrics, privacy
 from ..content.rules import LOCALES
 from ..search.engine import Hit, Result, decide_outcome
 from ..search.faq import Faq
 from ..web import inputs
 from ..web.context import db, live_index, site_settings, stored_person
-from ..web.errors import ApiError
+from ..web.errors import ApiError, describe_database_error
 from . import store
+
+log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 160
 MAX_COMMENT = 2000
@@ -78,6 +82,7 @@ def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]
     limit = current_app.config["MAX_QUESTION_CHARS"]
     if len(question) > limit:
         raise ApiError(f"the question is longer than {limit} characters", 413, "question_too_long")
+    question = inputs.clean_text(question)  # free text: a stray NUL is dropped, not refused
     if not question.strip():
         raise ApiError("the question is empty", 400, "empty_question")
     locale = inputs.locale(payload.get("locale"))
@@ -118,8 +123,9 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
                     result, outcome = alt, alt_outcome
     ui_locale = locale or result.locale
     top = result.hits[0] if result.hits else None
-    qid = store.record_question(
-        db(), site=site, channel=channel, locale=result.locale,
+    metrics.count("guide_chat_answers_total", outcome=outcome, channel=channel)
+    qid = _log_question(
+        site=site, channel=channel, locale=result.locale,
         question=privacy.mask(question), outcome=outcome, top_faq_id=top.faq.id if top else None,
         confidence=float(result.confidence), url=privacy.mask(context["url"]), tour_id=context["tour_id"],
         step_id=context["step_id"], user_id=asker, build_id=live.build_name)
@@ -144,6 +150,19 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
     return body
 
 
+def _log_question(**values) -> str | None:
+    """Store the question; its id, or None when the database refused it. The answer is computed
+    already and needs no write, so a locked or read-only database costs the log entry (and the
+    👍/👎 buttons, which need its id), not the answer."""
+    try:
+        return store.record_question(db(), **values)
+    except SQLAlchemyError as exc:
+        metrics.count("guide_questions_not_logged_total")
+        # the question and the user are not in this line, nor in the exception's (hidden) parameters
+        log.warning("question not logged, answered anyway: %s", describe_database_error(exc))
+        return None
+
+
 def feedback(payload: Any, site: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ApiError("the body must be a JSON object", 400, "bad_request")
@@ -156,7 +175,8 @@ def feedback(payload: Any, site: str) -> dict[str, Any]:
         raise ApiError("'helpful' must be true or false", 400, "bad_helpful")
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
         raise ApiError(f"'comment' must be a string of at most {MAX_COMMENT} characters", 400, "bad_comment")
-    if len(qid) > 64 or store.question_site(db(), qid) != site:
+    comment = inputs.clean_text(comment) if comment is not None else None
+    if len(qid) > 64 or not inputs.storable(qid) or store.question_site(db(), qid) != site:
         raise ApiError(f"no question {qid[:64]!r} on this site", 404, "unknown_question")
     fid = store.record_feedback(db(), site, qid, helpful, privacy.mask(comment) or None)
     body: dict[str, Any] = {"feedback_id": fid, "ok": True}

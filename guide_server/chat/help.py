@@ -28,7 +28,7 @@ _HOME = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name
 <title>guide</title><style>body{font:16px/1.7 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
 input{font:inherit;width:70%;padding:.3rem}li small{color:#52606d}</style></head><body>
 <h1>guide</h1><p>ヘルプセンターを検索 / Search the help center
-(<a href="{{ url_for('help.help_index') }}">all articles</a>, <a href="{{ url_for('api.health') }}">health</a>)</p>
+(<a href="{{ url_for('help.help_index') }}">all articles</a>, <a href="{{ url_for('health.health') }}">health</a>)</p>
 <form method="get"><input name="q" value="{{ q }}" placeholder="例: 請求書をメールで送りたい" autofocus>
 <button>検索 / Search</button></form>
 {% if result %}<p>{{ outcome }} &middot; answerable {{ '%.2f' % result.answerable }} &middot; confidence {{ '%.2f' % result.confidence }}</p>

@@ -1,13 +1,12 @@
-"""The chat's JSON API under /api/v1: ask, feedback, search, one FAQ, and the service's health."""
+"""The chat's JSON API under /api/v1: ask, feedback, search, and one FAQ (health: ``ops.health``)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
 from ..search.engine import Hit
-from ..search.errors import IndexUnavailable
 from ..web import inputs
-from ..web.context import live_index, search, services
+from ..web.context import search
 from ..web.errors import ApiError
 from ..web.sites import site_key
 from . import answers
@@ -57,16 +56,3 @@ def faq(faq_id: str):
     body["tags"] = found.tags
     body["sections"] = [{"anchor": s.anchor, "heading": s.heading} for s in found.sections if s.anchor]
     return jsonify(body)
-
-
-@bp.get("/api/v1/health")
-def health():
-    live = live_index()
-    tours = services().tours.status()
-    try:
-        live.current()
-    except IndexUnavailable as exc:
-        return jsonify({"status": "unavailable", "error": str(exc), "tours": tours}), 503
-    locales = {k: v["faqs"] for k, v in live.manifest["locales"].items()}
-    return jsonify({"status": "ok", "build_id": live.build_name, "faqs": locales, "reload_error": live.last_error,
-                    "tours": tours})

@@ -20,12 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import privacy
-from ..db.schema import events
-from ..db.upsert import insert_unless_present
 from ..guidance import surveys
 from ..web import inputs
 from ..web.errors import ApiError
 from .types import TYPES
+from .writer import store_group
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +126,16 @@ def validate_event(raw: Any, now: float) -> dict:
         step_index = _whole(step_index, "'step_index'", 0, 1000)
     props = {k: privacy.mask(v) if isinstance(v, str) else v for k, v in inputs.props(raw.get("props")).items()}
     _props_checks(kind, props)
-    return {"event_id": event_id, "type": kind, "at": at, "url": privacy.mask(url), "tour_id": tour,
-            "version": version, "step_id": step, "step_index": step_index,
-            "props": json.dumps(props, ensure_ascii=False, separators=(",", ":"))}
+    row = {"event_id": event_id, "type": kind, "at": at, "url": privacy.mask(url), "tour_id": tour,
+           "version": version, "step_id": step, "step_index": step_index,
+           "props": json.dumps(props, ensure_ascii=False, separators=(",", ":"))}
+    # The fields' rules refuse NUL and lone surrogates already; this catches any field added later.
+    # An event the database would refuse must be rejected here, alone: stored with the others it
+    # would fail their transaction, and the widget would send that batch again forever.
+    for name, value in row.items():
+        if isinstance(value, str) and not inputs.storable(value):
+            raise _bad(f"'{name}' holds a character no database keeps (NUL or an unpaired surrogate)")
+    return row
 
 
 # --- the batch -----------------------------------------------------------------------------------
@@ -169,20 +175,8 @@ def parse_batch(key: bytes, site: str, payload: dict, now: float) -> Batch:
 
 def store_batch(engine: Engine, site: str, batch: Batch, now: float) -> dict:
     """Write the good events in one transaction; returns the response body once committed."""
-    accepted = duplicates = 0
     with engine.begin() as conn:
-        if batch.identified and batch.rows:
-            surveys.note_seen(conn, site, batch.person, min(r["at"] for _, r in batch.rows))
-        for _, row in batch.rows:
-            stored = {**row, "site": site, "user_id": batch.person, "session": batch.session, "received_at": now}
-            if not insert_unless_present(conn, events, stored, ["site", "event_id"]):
-                duplicates += 1
-                continue
-            accepted += 1
-            if batch.identified and row["type"] in surveys.STATE_EVENTS:
-                survey_id = json.loads(row["props"]).get("survey") or "nps"
-                surveys.note_response(conn, site, batch.person, survey_id, row["type"], row["at"])
-    return {"accepted": accepted, "duplicates": duplicates, "rejected": batch.rejected}
+        return store_group(conn, [(site, batch, now)])[0]
 
 
 def ingest(engine: Engine, key: bytes, site: str, payload: dict, now: float | None = None) -> dict:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import time
 
+from flask import Blueprint, current_app, jsonify
+
+from .. import metrics
 from ..web import inputs
 from ..web.context import services
 from ..web.sites import site_key
-from .ingest import MAX_BATCH_BYTES, ingest
+from .ingest import MAX_BATCH_BYTES, parse_batch
+from .writer import EventWriter
+
+_KEY = "guide.events"
 
 bp = Blueprint("events", __name__)
 
@@ -17,4 +23,21 @@ def post_events():
     payload = inputs.batch_body(MAX_BATCH_BYTES)
     site = site_key(payload)
     s = services()
-    return jsonify(ingest(s.db, s.pseudonym_key, site, payload))
+    now = time.time()
+    batch = parse_batch(s.pseudonym_key, site, payload, now)
+    if batch.rejected:
+        metrics.count("guide_events_rejected_total", n=len(batch.rejected))
+    dropped = payload.get("dropped")  # events the widget's full queue let go (the oldest first)
+    if isinstance(dropped, int) and not isinstance(dropped, bool) and 0 < dropped <= 1_000_000:
+        metrics.count("guide_events_dropped_by_widgets_total", n=dropped)
+    return jsonify(writer().store(site, batch, now))
+
+
+def writer() -> EventWriter:
+    """This app's event writer (one thread per process, started with the first batch)."""
+    app = current_app._get_current_object()
+    found = app.extensions.get(_KEY)
+    if found is None:
+        found = app.extensions.setdefault(_KEY, EventWriter(services().db))
+        metrics.gauge("guide_event_queue_depth", found.depth)
+    return found

@@ -4,12 +4,21 @@ of value, used by every endpoint and by the WebSocket.
 A value that breaks a rule is refused with an ``ApiError`` (a 4xx and a message naming the field);
 nothing is silently cut short. Absent and empty optional values read as None. The events endpoint
 reports a bad event in its ``rejected`` list with the same message instead of refusing the batch.
+
+Characters no database keeps: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate
+(``"\\ud800"`` is valid JSON) is not Unicode text at all, in SQLite either. Free text that people write
+(a question, a comment, the text values of props and traits) is cleaned with ``clean_text``: NUL
+removed, a lone surrogate replaced by U+FFFD, so that a stray character never costs the user an
+answer. Identifiers and addresses (user and anonymous ids, URLs, step ids, event names, the names in
+props and traits) are refused with a 400 instead, as any other broken value: changed, they would name
+something else.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +38,28 @@ MAX_PROPS = 20
 MAX_PROP_KEY = 100
 MAX_PROP_TEXT = 1000
 STEP_ACTIONS = MISSING  # what the widget did about a step whose target was missing
+_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins a valid pair, so any left is alone
+
+
+# --- characters the database cannot keep ---------------------------------------------------------
+
+def storable(value: str) -> bool:
+    """True when every database takes ``value`` as it is: no NUL, no lone surrogate."""
+    return "\x00" not in value and _SURROGATE.search(value) is None
+
+
+def clean_text(value: str) -> str:
+    """Free text as every database takes it: NUL removed, lone surrogates replaced by U+FFFD."""
+    if storable(value):
+        return value
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def _refuse_unstorable(value: str, message: str, code: str) -> str:
+    """An identifier or address as given, or a 400 when it holds a character no database keeps."""
+    if not storable(value):
+        raise ApiError(f"{message}, without NUL or unpaired surrogate characters", 400, code)
+    return value
 
 
 # --- request bodies ------------------------------------------------------------------------------
@@ -78,29 +109,34 @@ def person_id(value: Any, field: str = "user") -> str | None:
     if not isinstance(value, str) or len(value) > MAX_PERSON_ID or not value.strip():
         raise ApiError(f"'{field}' must be text of at most {MAX_PERSON_ID} characters, or a number", 400,
                        f"bad_{field}")
-    return value
+    return _refuse_unstorable(value, f"'{field}' must be text", f"bad_{field}")
 
 
 def _flat_object(value: Any, field: str, most: int, max_key: int, max_text: int, code: str,
                  too_big: tuple[int, str]) -> dict:
     """An object of at most ``most`` names (1 to ``max_key`` characters), each text of at most
     ``max_text`` characters, a finite number, true/false or null. ``too_big`` is the status and
-    code for too many names or too long a text, ``code`` the code of any other fault."""
+    code for too many names or too long a text, ``code`` the code of any other fault. Text values
+    come back cleaned (``clean_text``)."""
     if not isinstance(value, dict):
         raise ApiError(f"'{field}' must be a JSON object", 400, code)
     if len(value) > most:
         raise ApiError(f"'{field}' has {len(value)} names; at most {most}", *too_big)
+    clean = {}
     for key, v in value.items():
         if not 1 <= len(key) <= max_key:
             raise ApiError(f"names in '{field}' have 1 to {max_key} characters", 400, code)
+        _refuse_unstorable(key, f"names in '{field}' must be text", code)
         if isinstance(v, str):
             if len(v) > max_text:
                 raise ApiError(f"{field}.{key} is longer than {max_text} characters", *too_big)
+            v = clean_text(v)
         elif isinstance(v, float) and not math.isfinite(v):
             raise ApiError(f"{field}.{key} must be a finite number", 400, code)
         elif v is not None and not isinstance(v, (int, float, bool)):
             raise ApiError(f"{field}.{key} must be text, a number, true/false or null", 400, code)
-    return value
+        clean[key] = v
+    return clean
 
 
 def traits(value: Any, field: str = "traits") -> dict:
@@ -129,7 +165,7 @@ def url(value: Any, field: str = "url") -> str | None:
         urlsplit(value)
     except ValueError:  # e.g. a broken IPv6 host: "http://[::1"
         raise ApiError(f"'{field}' is not a URL: {value[:100]!r}", 400, "bad_url") from None
-    return value
+    return _refuse_unstorable(value, f"'{field}' must be a URL or path", "bad_url")
 
 
 # --- what ----------------------------------------------------------------------------------------
@@ -145,7 +181,7 @@ def item_id(value: Any, field: str = "tour") -> str:
 def step_id(value: Any, field: str = "step") -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_STEP_ID:
         raise ApiError(f"'{field}' must be a step id of 1 to {MAX_STEP_ID} characters", 400, "bad_step")
-    return value
+    return _refuse_unstorable(value, f"'{field}' must be a step id", "bad_step")
 
 
 def step_action(value: Any, field: str = "action") -> str:
@@ -159,7 +195,7 @@ def event_name(value: Any, field: str = "name") -> str:
     """An app event's name (``Guide('track', name)``), trimmed: 1 to MAX_EVENT_NAME characters."""
     if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_EVENT_NAME:
         raise ApiError(f"'{field}' must be an event name of 1 to {MAX_EVENT_NAME} characters", 400, f"bad_{field}")
-    return value.strip()
+    return _refuse_unstorable(value.strip(), f"'{field}' must be an event name", f"bad_{field}")
 
 
 def props(value: Any, field: str = "props") -> dict:

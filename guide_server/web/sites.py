@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from .errors import ApiError
 
@@ -19,6 +19,7 @@ def site_key(payload: Any = None) -> str:
         raise ApiError("name the site: 'site' in the body, ?site= or the X-Guide-Site header", 400, "missing_site")
     if key not in current_app.config["SITES"]:
         raise ApiError(f"unknown site {key!r}", 403, "unknown_site")
+    g.guide_site = key  # for the request log
     return key
 
 
@@ -40,4 +41,6 @@ def register(app: Flask) -> None:
             response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Guide-Site"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response.headers["Access-Control-Max-Age"] = "600"
+            # the widget backs off as a 503 or 429 says, and a log line can be found by its id
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After, X-Request-Id"
         return response

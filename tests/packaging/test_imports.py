@@ -19,25 +19,27 @@ ALLOWED = {
     "settings": set(),
     "config": {"settings"},
     "privacy": set(),
+    "metrics": set(),
     "content": set(),
-    "db": set(),
-    "search": {"content"},
+    "db": {"metrics"},
+    "search": {"content", "metrics"},
     "guidance": {"content", "db"},
     "widget": {"content"},
     "events.types": set(),
     "analytics": {"db", "events.types", "search"},
-    "web": {"content", "search", "guidance", "widget", "privacy"},
+    "web": {"content", "search", "guidance", "widget", "privacy", "metrics"},
     "guidance.routes": {"content", "guidance", "web", "privacy"},
     "widget.routes": {"widget", "web"},
-    "events": {"content", "db", "events.types", "guidance", "web", "privacy"},
-    "chat": {"content", "db", "search", "web", "privacy"},
+    "events": {"content", "db", "events.types", "guidance", "web", "privacy", "metrics"},
+    "chat": {"content", "db", "search", "web", "privacy", "metrics"},
+    "ops": {"chat", "db", "search", "web", "metrics"},
     "desk": {"content", "db", "search", "analytics", "events.types", "chat", "web", "privacy"},
     "cli": {"settings", "config", "content", "db", "search", "guidance", "desk", "privacy", "web", "__init__"},
     "__init__": {"settings", "config", "db", "search", "guidance", "guidance.routes", "events", "chat", "desk", "widget",
-                 "widget.routes", "web", "privacy"},
+                 "widget.routes", "web", "privacy", "ops"},
 }
 # Parts that must work with no web framework loaded (index_builder.py, benchmarks, the figures).
-NO_FLASK = {"settings", "config", "privacy", "content", "db", "search", "guidance", "widget", "events.types", "analytics"}
+NO_FLASK = {"settings", "config", "privacy", "metrics", "content", "db", "search", "guidance", "widget", "events.types", "analytics"}
 
 
 def _name(path: Path) -> str:

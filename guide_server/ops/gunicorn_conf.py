@@ -1,0 +1,29 @@
+"""gunicorn settings of the documented production command:
+
+    gunicorn -c python:guide_server.ops.gunicorn_conf -b 0.0.0.0:8000 'guide_server:create_app()'
+
+- guide's worker class: gthread (2 workers × 8 threads) for requests, and chat WebSockets handed to
+  one asyncio loop per worker, so open chats hold no thread (docs/architecture.md, "Serving");
+- ``preload_app``: the app (models, tokenizer dictionary, search index) is loaded once in the
+  master and shared by the forked workers, copy-on-write;
+- a short graceful timeout: on SIGTERM, chats get a close frame and requests in flight finish;
+- JSON logs on stderr, with the request log as the access log (``LOG_FORMAT``).
+
+Anything given on the command line (``-w 4``, ``--threads 16``, ``-b``) wins over this file.
+"""
+
+import os
+
+os.environ.setdefault("GUIDE_LOG_FORMAT", "json")
+
+worker_class = "guide_server.ops.worker.Worker"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = 8
+preload_app = True
+bind = ["127.0.0.1:8000"]
+timeout = 30  # a worker silent this long is killed and replaced
+graceful_timeout = 5  # SIGTERM: close frames at once, requests in flight get this long
+keepalive = 5
+worker_connections = 1000  # HTTP connections per worker (kept-alive included); open chats are not counted
+accesslog = None  # the app writes the request log: one JSON line per request (ops.requests)
+control_socket_disable = True  # gunicorn's control socket is one per user: two instances on a host would share it
