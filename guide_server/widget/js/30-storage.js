@@ -1,5 +1,6 @@
 // Storage: what this browser keeps for the widget. localStorage (key guide:SITE) holds anonymous
-// users' traits, tour progress and checklist tasks, the anonymous id, and what was reported once;
+// users' traits, tour progress and checklist tasks, the anonymous id, what was reported once, and
+// the events a page left unsent while the server was failing (35-transport.js);
 // sessionStorage holds this tab's id. Blocked or full storage is never an error.
 // Uses KEY (05-config.js), state.anon (10-state.js).
 

@@ -1,7 +1,7 @@
 // The help chat: a panel above the launcher where the user asks; answers come from the help
 // articles with their source, 👍/👎 feedback, and the way to a human when there is no answer.
 // Uses on (00-safety.js), state, during (10-state.js), t (15-strings.js), h, deepActive, safeUrl, pageUrl (20-dom.js),
-// emit (25-host-events.js), anonId (30-storage.js), converse, track (35-transport.js),
+// emit (25-host-events.js), anonId (30-storage.js), converse, connect, idle, track (35-transport.js),
 // shell (45-shell.js).
 const chat = (() => {
   let panel = null; // the chat's dialog once opened (kept while closed, so the log stays), or null
@@ -96,6 +96,7 @@ const chat = (() => {
     shell.add(panel);
     if (shell.launcher) shell.launcher.setAttribute('aria-expanded', 'true');
     input.focus({ preventScroll: true });
+    connect(); // the chat's socket opens now, before the first question
     if (fresh) {
       track('chat_opened', during());
       emit('chat:open');
@@ -105,6 +106,7 @@ const chat = (() => {
     if (!panel) return;
     const had = panel.contains(deepActive()), was = isOpen();
     panel.remove();
+    idle(); // the socket closes a minute after the last message
     if (shell.launcher) {
       shell.launcher.setAttribute('aria-expanded', 'false');
       if (had) shell.launcher.focus({ preventScroll: true });
@@ -113,7 +115,7 @@ const chat = (() => {
   }
 
   return {
-    open, close,
+    open, close, isOpen,
     toggle: () => (isOpen() ? close() : open()),
     // the key handler of a tour leaves the chat's keys alone (66-step-keys.js)
     owns: (node) => !!panel && panel.contains(node),

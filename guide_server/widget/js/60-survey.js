@@ -12,7 +12,7 @@ const survey = (() => {
     const more = h('div', { hidden: true }, h('label', null, sv.comment_prompt || t('why'), txt),
       h('div', { class: 'f' }, h('button', { class: 'btn pri', type: 'button', onclick: () => end() }, t('send'))));
     const scale = h('div', { class: 'sc', role: 'group', 'aria-labelledby': id, 'aria-describedby': id + 'h' },
-      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => h('button', {
+      [...Array(11).keys()].map((n) => h('button', { // 0 to 10
         class: 'btn', type: 'button', 'aria-pressed': 'false', 'aria-label': n + t('points'), onclick: () => {
           score = n;
           [].forEach.call(scale.children, (b, k) => b.setAttribute('aria-pressed', String(k === n)));

@@ -8,7 +8,6 @@ const commands = {
   identify(o) {
     o = o || {};
     const user = o.id == null || o.id === '' ? null : String(o.id);
-    if (user !== state.user) flush(); // what happened so far belongs to the previous person
     if (user !== state.user && state.tour) state.tour.end(null);
     state.user = user;
     state.traits = o.traits && typeof o.traits === 'object' ? o.traits : state.traits;
