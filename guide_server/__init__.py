@@ -66,9 +66,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         pseudonym_key=pseudonym_key(cfg),
     )
     services.install(app)
+    _index_metrics(services.index)
     # Read now, not on the first request: content errors show at start-up, and each gunicorn
     # worker has its index loaded before it accepts a connection.
     services.tours.current()
     services.surveys.current()
     services.index.load()
     return app
+
+
+def _index_metrics(live) -> None:
+    """The live index's counts as figures of /metrics."""
+    from . import metrics
+
+    metrics.gauge("guide_index_reloads_total", lambda: live.status()["reloads"])
+    metrics.gauge("guide_index_load_failures_total", lambda: live.status()["failed_loads"])
+    metrics.gauge("guide_index_build_info", lambda: {(("build", live.build_name),): 1.0} if live.build_name else {})

@@ -64,12 +64,7 @@ def _index_state() -> tuple[str | None, list[str], dict]:
         live.current()
     except IndexUnavailable as exc:
         return str(exc), [], {}
-    status = live.status() if hasattr(live, "status") else {}
-    problems = []
-    if live.last_error:
-        problems.append(f"index: {live.last_error}")
-    if status.get("fallback"):
-        problems.append(f"index: serving an older build ({live.build_name}); the newest is broken")
+    problems = [f"index: {p}" for p in live.status()["problems"]]
     details = {"build_id": live.build_name,
                "faqs": {k: v["faqs"] for k, v in live.manifest["locales"].items()},
                "reload_error": live.last_error}
@@ -111,8 +106,6 @@ def health():
     problems += [f"tours: {e}" for e in tours["errors"]]
     if lifecycle.draining():
         problems.append("draining: the process is stopping")
-    status = live_index().status() if hasattr(live_index(), "status") else None
-    body = {"status": "degraded" if problems else "ok", "reasons": problems, **details, "tours": tours}
-    if status is not None:
-        body["index"] = status
+    body = {"status": "degraded" if problems else "ok", "reasons": problems, **details, "tours": tours,
+            "index": live_index().status()}
     return jsonify(body)

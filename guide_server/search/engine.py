@@ -16,16 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..content.rules import LOCALES
+from ..content.rules import LOCALES, visible_to
 from .faq import Faq
 from .index import CANDIDATES, LocaleIndex
-from .textnorm import detect_locale, fuzzy_form, has_content, normalize, tokens
+from .textnorm import detect_locale, fuzzy_form, has_content, load_tokenizers, normalize, tokens
 
 METHODS = ("dense", "bm25", "fuzzy")
 DEFAULT_WEIGHTS = {"dense": 1.0, "bm25": 0.5, "fuzzy": 0.1}
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 FEATURES = ("dense_top", "dense_margin", "bm25_top", "fuzzy_top", "fused_margin", "coverage")
 TARGETS = ("confidence", "answerable")
+_UNREAD = object()
 
 
 def parse_weights(value) -> dict[str, float]:
@@ -89,6 +90,11 @@ class FaqSearch:
         self.weights = {loc: dict(DEFAULT_WEIGHTS, **((weights or {}).get(loc) or {})) for loc in LOCALES}
         self.calibration = load_calibration() if calibration is None else calibration
         self.default_locale = default_locale
+        # Each FAQ's ``sites``, per locale, read from its stored record when first needed (_UNREAD
+        # until then). A question's 50-150 candidates are filtered by site with these alone: parsing
+        # their records would keep them parsed, in every worker (~70 MB each at 10,000 FAQs).
+        self._sites = {loc: [_UNREAD] * len(index.faqs) for loc, index in indexes.items()}
+        load_tokenizers(indexes)
 
     def faq(self, faq_id: str, site: str | None) -> Faq | None:
         """The FAQ with this id, if ``site`` may see it (a visitor who names no site sees public FAQs)."""
@@ -132,7 +138,7 @@ class FaqSearch:
         sig = index.signals(query, qtokens, fuzzy_form(query, loc), max(CANDIDATES, k), methods,
                             fuzzy_candidates=weights["fuzzy"] > 0 or methods == ("fuzzy",))
         # site None: an editor's tool (guide ask, the home page), which sees every site's FAQs
-        keep = np.array([site is None or index.faqs[r].visible_to(site) for r in sig.rows], dtype=bool)
+        keep = self._visible(loc, sig.rows, site)
         if not keep.any():
             return Result(query, loc, [], 0.0)
         rows, dense, bm25, fuzzy = sig.rows[keep], sig.dense[keep], sig.bm25[keep], sig.fuzzy[keep]
@@ -160,6 +166,20 @@ class FaqSearch:
         features["coverage"] = sum(t in vocab for t in qtokens) / len(qtokens) if qtokens else 0.0
         confidence, answerable = self._calibrated(loc, index, features)
         return Result(query, loc, hits, confidence, answerable, features)
+
+    def _visible(self, locale: str, rows: np.ndarray, site: str | None) -> np.ndarray:
+        """Which of these FAQs ``site`` may see; all of them for None (an editor's tool)."""
+        if site is None:
+            return np.ones(len(rows), dtype=bool)
+        known, records = self._sites[locale], self.indexes[locale].faqs
+        out = np.empty(len(rows), dtype=bool)
+        for n, row in enumerate(rows.tolist()):
+            sites = known[row]
+            if sites is _UNREAD:
+                entry = records.entry(row)  # a parsed Faq, or its stored JSON line, left unparsed
+                sites = known[row] = entry.sites if isinstance(entry, Faq) else json.loads(entry).get("sites")
+            out[n] = visible_to(sites, site)
+        return out
 
     @staticmethod
     def _features(dense, bm25, fuzzy, fused, order) -> dict[str, float]:

@@ -14,6 +14,11 @@ class IndexUnavailable(SearchError):
     """No usable index: none was built yet, or the live build could not be loaded (the message says why)."""
 
 
+class IndexCorrupt(IndexUnavailable):
+    """A file of a build is missing, truncated or changed since the build wrote it (its size or
+    sha256 differs from the manifest's), or the manifest itself is unreadable."""
+
+
 class IndexMismatch(SearchError):
     """The index on disk was built in a way this server cannot use."""
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .encoders import Encoder
 from .faq import Faq
+from .integrity import LocaleFiles
 from .lexical import Terms, ranges
 from .records import Records
 from .textnorm import fuzzy_form, tokens
@@ -86,6 +87,7 @@ class LocaleIndex:
         # bm25=False: no lexical index (a previous build read only as a cache for the next)
         self.bm25 = terms.bm25() if bm25 is None else (bm25 or None)
         self.folder_key = None  # set when loaded from a folder: which files it was read from
+        self.checksums = None  # and their entries in the manifest (None: built here, or a build without checksums)
         # True when the index was read only to be the next build's cache: that build may then
         # update its IVF lists in place instead of copying them first
         self.spare = False
@@ -204,33 +206,25 @@ class LocaleIndex:
             self.bm25.save(str(folder / "bm25"), show_progress=False)
 
     @classmethod
-    def load(cls, locale: str, folder: Path, encoders: list[Encoder], mmap: bool = True,
-             lexical: bool = True) -> LocaleIndex:
-        """Load a saved index. Vectors and IVF lists are memory-mapped: fast to open, and shared
-        between worker processes through the page cache. With ``mmap`` off (a build reading its
-        cache) both are read into memory: the build copies most vectors into its own array, which
-        one read does faster than faulting in mapped pages, and it updates the previous build's IVF
-        lists (a copy of them, or the lists themselves when it read them for itself, see ``spare``),
-        which mapped lists allow neither.
+    def load(cls, locale: str, files: LocaleFiles, encoders: list[Encoder], lexical: bool = True) -> LocaleIndex:
+        """Load a saved index from ``files`` (see ``integrity``): each file is read whole into this
+        process's memory and checked against its checksum before it is parsed, and nothing is
+        memory-mapped, so a file changed or truncated later cannot reach a loaded index. Under
+        gunicorn --preload the master loads the index and the forked workers share its pages.
         ``lexical=False`` skips the BM25 index, which a build makes anew anyway."""
-        import bm25s
-        import faiss
-
-        faqs, terms, fuzzy_strings = read_docs(folder)
-        view_ids = np.load(folder / "view_ids.npy")
+        faqs, terms, fuzzy_strings = read_docs(files)
+        view_ids = files.npy("view_ids.npy")
         vectors, indexes = [], []
         for e in range(len(encoders)):
-            # a build copies most rows into its own array: one read beats faulting in mapped pages
-            vec = np.load(folder / f"dense-{e}.npy", mmap_mode="r" if mmap else None)
+            vec = files.npy(f"dense-{e}.npy")
             vectors.append(vec)
-            path = folder / f"dense-{e}.faiss"
-            flags = faiss.IO_FLAG_MMAP if mmap else 0
-            indexes.append(faiss.read_index(str(path), flags) if path.exists() else _faiss_index(vec, view_ids))
-        bm25 = (bm25s.BM25.load(str(folder / "bm25"), mmap=mmap, show_progress=False, verbosity=0)
-                if len(faqs) and lexical else False)
-        index = cls(locale, faqs, encoders, vectors, np.load(folder / "view_faq.npy"),
-                    np.load(folder / "view_section.npy"), view_ids, terms, fuzzy_strings, indexes, bm25)
-        index.folder_key = folder_key(folder)
+            name = f"dense-{e}.faiss"
+            indexes.append(files.faiss(name) if files.has(name) else _faiss_index(vec, view_ids))
+        bm25 = _read_bm25(files) if len(faqs) and lexical else False
+        index = cls(locale, faqs, encoders, vectors, files.npy("view_faq.npy"), files.npy("view_section.npy"),
+                    view_ids, terms, fuzzy_strings, indexes, bm25)
+        index.folder_key = folder_key(files.path)
+        index.checksums = files.files.of(locale)
         return index
 
     # ---- scoring ----------------------------------------------------------------------
@@ -373,13 +367,33 @@ def folder_key(folder: Path) -> tuple[int, int, int]:
     return st.st_dev, st.st_ino, st.st_mtime_ns
 
 
-def read_docs(folder: Path) -> tuple[Records, Terms, list[tuple[int, str]]]:
+def read_docs(files: LocaleFiles) -> tuple[Records, Terms, list[tuple[int, str]]]:
     """The FAQs of a saved index (records parsed when used), their terms and fuzzy strings."""
-    with open(folder / "rows.json", encoding="utf-8") as fh:
-        rows = json.load(fh)
-    records = Records.read(folder, rows["id"], rows["hash"], rows["path"])
-    fuzzy_strings = [(i, s) for i, strings in enumerate(rows["fuzzy"]) for s in strings]
-    return records, Terms.load(folder), fuzzy_strings
+    rows = files.json("rows.json")
+    try:
+        records = Records.read(files.read("docs.jsonl"), rows["id"], rows["hash"], rows["path"])
+        fuzzy_strings = [(i, s) for i, strings in enumerate(rows["fuzzy"]) for s in strings]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{files.name}/rows.json is malformed: {exc!r}") from None
+    terms = Terms(files.json("terms.json"), files.npy("term_ids.npy"), files.npy("term_starts.npy"))
+    return records, terms, fuzzy_strings
+
+
+def _read_bm25(files: LocaleFiles):
+    """The bm25s index saved under ``bm25/``, built from verified bytes as ``bm25s.BM25.load`` would."""
+    import bm25s
+
+    params = dict(files.json("bm25/params.index.json"))
+    version, num_docs = params.pop("version", None), params.pop("num_docs", None)
+    index = bm25s.BM25(**params)
+    index._original_version = version
+    index.vocab_dict = files.json("bm25/vocab.index.json")
+    index.unique_token_ids_set = set(index.vocab_dict.values())
+    index.scores = {"data": files.npy("bm25/data.csc.index.npy"), "indices": files.npy("bm25/indices.csc.index.npy"),
+                    "indptr": files.npy("bm25/indptr.csc.index.npy"), "num_docs": num_docs}
+    index.nonoccurrence_array = (files.npy("bm25/nonoccurrence_array.index.npy")
+                                 if index.method in index.methods_requiring_nonoccurrence else None)
+    return index
 
 
 def _is_flat(index) -> bool:

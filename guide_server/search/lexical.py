@@ -116,6 +116,8 @@ class Terms:
 
     @classmethod
     def load(cls, folder: Path) -> Terms:
+        """The terms saved in ``folder``; the ids are memory-mapped (a server never reads them, a
+        build reads them once), the files are never written again."""
         with open(folder / "terms.json", encoding="utf-8") as fh:
             vocab = json.load(fh)
-        return cls(vocab, np.load(folder / "term_ids.npy"), np.load(folder / "term_starts.npy"))
+        return cls(vocab, np.load(folder / "term_ids.npy", mmap_mode="r"), np.load(folder / "term_starts.npy", mmap_mode="r"))

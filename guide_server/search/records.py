@@ -60,9 +60,9 @@ class Records(Sequence):
                 fh.write(item if isinstance(item, bytes) else json.dumps(item.to_record(), ensure_ascii=False).encode() + b"\n")
 
     @classmethod
-    def read(cls, folder: Path, ids: list[str], hashes: list[str], paths: list[str]) -> Records:
-        with open(folder / "docs.jsonl", "rb") as fh:  # decoded only when a record is parsed
-            lines = fh.read().splitlines(keepends=True)
+    def read(cls, data: bytes, ids: list[str], hashes: list[str], paths: list[str]) -> Records:
+        """From the bytes of a ``docs.jsonl`` (lines are decoded only when a record is parsed)."""
+        lines = data.splitlines(keepends=True)
         if len(lines) != len(ids):
-            raise ValueError(f"{folder / 'docs.jsonl'} has {len(lines)} records, its row list {len(ids)}")
+            raise ValueError(f"docs.jsonl has {len(lines)} records, its row list {len(ids)}")
         return cls(ids, hashes, paths, lines)
