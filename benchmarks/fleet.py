@@ -435,6 +435,7 @@ class ChatSocket:
         self.parts: list[str] = []
         self.closing = False
         self.lost = False
+        self.close_code: int | None = None  # the code of the server's close frame, if one came
         self.pings = 0
         self.reader_task: asyncio.Task | None = None
 
@@ -509,6 +510,7 @@ class ChatSocket:
         if self.lost:
             return
         self.lost = True
+        self.close_code = code
         for fut in self.waiting.values():
             if not fut.done():
                 fut.set_exception(ConnectionError(f"socket closed ({code})"))

@@ -12,6 +12,8 @@ process (its CPU use is reported: it runs on the same 2 cores as the server):
      Think times 1-5 s between a user's actions.
   b. the same, plus --idle-sockets chat WebSockets opened first and left open (they answer the
      server's pings); the HTTP p99 of b over that of a is the figure the issue asks for (≤ 1.5).
+     At its end, with the sockets still open, the master gets SIGTERM: the seconds until it exits
+     and the close frames (1001, going away) the sockets received are the graceful shutdown.
   c. ingest: --ingest-clients clients posting batches of 20 events back to back for
      --ingest-duration s, on SQLite and, with --postgres-url, on PostgreSQL (a new schema, dropped
      afterwards).
@@ -26,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import time
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 
 from common import WORK, machine, table, write_section
@@ -69,6 +73,19 @@ def serving(name: str, index, args, database_url: str | None = None):
         server.stop()
 
 
+async def shutdown(server: Server, sockets: list) -> dict:
+    """SIGTERM to the master with ``sockets`` open: seconds until it exits, and the close codes the
+    sockets saw (None: the connection ended without a close frame)."""
+    for s in sockets:
+        s.on_lost = None  # the server closes them now: not an error
+    started = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    code = await asyncio.get_running_loop().run_in_executor(None, server.proc.wait, 60)
+    seconds = time.monotonic() - started
+    await asyncio.sleep(0.5)  # the last frames reach their readers
+    return {"seconds": seconds, "exit": code, "codes": Counter(s.close_code if s.lost else "open" for s in sockets)}
+
+
 async def widgets(server: Server, cfg: FleetConfig, duration: float, idle: int, acks: Acks) -> dict:
     rec = Recorder()
     sockets, opened_in = [], 0.0
@@ -87,10 +104,11 @@ async def widgets(server: Server, cfg: FleetConfig, duration: float, idle: int, 
     client_cpu, server_cpu = cpu.share(), (server.cpu_seconds() - server_cpu) / duration
     still_open = sum(not s.lost for s in sockets)
     pings = sum(s.pings for s in sockets)
+    measured = [s for s in rec.samples if s.t >= window]
+    stop = await shutdown(server, sockets) if sockets else None
     for s in sockets:
         await s.close()
-    measured = [s for s in rec.samples if s.t >= window]
-    return {"rec": rec, "all": figures(rec.samples, duration), "http": figures([s for s in measured if s.route.startswith(HTTP_ROUTES)], duration),
+    return {"shutdown": stop, "rec": rec, "all": figures(rec.samples, duration), "http": figures([s for s in measured if s.route.startswith(HTTP_ROUTES)], duration),
             "ws": figures([s for s in measured if s.route == "WS ask"], duration),
             "routes": {r: figures([s for s in rec.samples if s.route == r], duration) for r in sorted({s.route for s in rec.samples})},
             "idle": {"asked": idle, "opened": len(sockets), "open_at_end": still_open, "pings": pings, "seconds": opened_in},
@@ -232,6 +250,11 @@ def report(args, results: dict, ingest_rows: list, lost: list) -> str:
         ratio = (f"**HTTP p99 with the idle sockets / without: {b / a:.2f}** ({ms(b)} ms / {ms(a)} ms; the issue asks ≤ 1.5). "
                  f"Idle sockets: {results['b']['idle']['opened']} opened in {results['b']['idle']['seconds']:.1f} s, "
                  f"{results['b']['idle']['open_at_end']} still open at the end, {results['b']['idle']['pings']} server pings answered.")
+    stop = results.get("b", {}).get("shutdown")
+    if stop:
+        codes = ", ".join(f"{n} × {'no close frame' if c is None else c}" for c, n in stop["codes"].most_common())
+        ratio += (f"\n\n**Graceful shutdown** (SIGTERM to the master at the end of b, the idle sockets open): exited in "
+                  f"**{stop['seconds']:.2f} s** with code {stop['exit']}; the sockets saw {codes} (1001: going away).")
     mode = " (**--quick**: development figures, not the acceptance run)" if args.quick else ""
     head = [
         "## Load: widget sessions, idle chat sockets, event ingest (`benchmarks/load.py`)", "",

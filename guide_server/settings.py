@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_QUESTION_CHARS", 1000, "Longest question accepted, in characters; longer ones get HTTP 413.", int),
     Setting("MAX_WS_MESSAGE_BYTES", 16384, "Largest WebSocket message accepted; larger ones get an error message.", int),
     Setting("WS_MAX_SOCKETS", 5000, "Open chat WebSockets one server process keeps (gunicorn with guide's worker class); past it a new chat is refused with HTTP 503 and the widget asks over HTTP.", int),
+    Setting("WORKER_ROTATION", 10.0, "Under gunicorn with the app preloaded (the production command): seconds after a worker loaded a new index build by itself, with no newer build since, before it asks the master for new workers that share the build with it (a worker's own copy costs memory: docs/operations.md, \"Memory\"). Chats on the old workers get a close frame. 0: never.", float),
     Setting("WS_IDLE_TIMEOUT", 300.0, "Seconds a chat WebSocket may stay open without a message before the server closes it (the widget opens it again when needed).", float),
     Setting("WS_THREADS", 4, "Threads per server process that answer chat WebSocket messages (gunicorn with guide's worker class).", int),
     Setting("LOG_FORMAT", "", "How the service logs: 'json' (one object per line, with the request log; the production command sets it), 'text', or empty to leave logging as the host program set it up."),

@@ -5,13 +5,16 @@
 - guide's worker class: gthread (2 workers × 8 threads) for requests, and chat WebSockets handed to
   one asyncio loop per worker, so open chats hold no thread (docs/architecture.md, "Serving");
 - ``preload_app``: the app (models, tokenizer dictionary, search index) is loaded once in the
-  master and shared by the forked workers, copy-on-write;
+  master and shared by the forked workers, copy-on-write; what keeps those pages shared is below
+  (``pre_fork``, ``_fewer_heaps``) and in docs/operations.md, "Memory";
 - a short graceful timeout: on SIGTERM, chats get a close frame and requests in flight finish;
 - JSON logs on stderr, with the request log as the access log (``LOG_FORMAT``).
 
 Anything given on the command line (``-w 4``, ``--threads 16``, ``-b``) wins over this file.
 """
 
+import ctypes
+import gc
 import os
 
 os.environ.setdefault("GUIDE_LOG_FORMAT", "json")
@@ -27,3 +30,29 @@ keepalive = 5
 worker_connections = 1000  # HTTP connections per worker (kept-alive included); open chats are not counted
 accesslog = None  # the app writes the request log: one JSON line per request (ops.requests)
 control_socket_disable = True  # gunicorn's control socket is one per user: two instances on a host would share it
+
+
+def _fewer_heaps() -> None:
+    """glibc gives each thread that allocates its own heap ("arena"), up to 8 per core, and keeps
+    what was freed in each: 8 request threads, the chat loop and the event writer kept ~60 MB per
+    worker. Two arenas hold ~40 MB (benchmarks/memory.py). Set here, in the master, before the
+    app loads and before any thread starts; a C library without mallopt is left as it is."""
+    try:
+        ctypes.CDLL(None).mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
+def pre_fork(server, worker):
+    """The master loads the build ``CURRENT`` names, if it is not the one it has (new workers after
+    a content change then share it: ``ops.rotation``). Then everything it loaded goes to the
+    garbage collector's permanent generation: a worker's collections never write to those
+    objects, which would copy their pages."""
+    if server.cfg.preload_app:
+        from guide_server.ops import rotation
+
+        rotation.in_master()
+    gc.freeze()
+
+
+_fewer_heaps()

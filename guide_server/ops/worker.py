@@ -5,7 +5,8 @@ to the process's chat hub, so that an open chat holds no thread.
 ``environ["guide.adopt_socket"]``: calling it marks the connection as taken, and when the request
 returns, the worker forgets the connection instead of closing it. On SIGTERM the worker first
 marks the process as draining (``/readyz`` → 503) and sends every open chat a close frame
-(1001, going away), then finishes its requests in flight as gthread does.
+(1001, going away), then finishes its requests in flight as gthread does. After a content change
+it asks the master for new workers that share the new build (``rotation``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from gunicorn.workers.gthread import ThreadWorker
 
 from ..chat import hub
-from . import lifecycle
+from . import lifecycle, rotation
 
 ADOPT = "guide.adopt_socket"
 _ADOPTED = object()
@@ -35,6 +36,7 @@ class Worker(ThreadWorker):
     def load_wsgi(self):
         super().load_wsgi()
         app = self.wsgi
+        self.rotation = rotation.start_in_worker(self, app)
 
         def wsgi(environ, start_response):
             sock = environ.get("gunicorn.socket")

@@ -227,7 +227,8 @@ class _Previous:
             info = self.manifest["locales"][locale]
             encs = [_SpecOnly(e["spec"], e["dim"], e.get("version", "")) for e in info["encoders"]]
             try:  # every file read is checked against its checksum: a damaged one is not carried over
-                self.indexes[locale] = LocaleIndex.load(locale, self.files.locale(locale), encs, lexical=False)
+                self.indexes[locale] = LocaleIndex.load(locale, self.files.locale(locale), encs, lexical=False,
+                                                        vectors=True)
             except (SearchError, OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("the previous build's %s index is damaged (%s): embedding it again", locale, exc)
                 self.damaged = True

@@ -206,22 +206,30 @@ class LocaleIndex:
             self.bm25.save(str(folder / "bm25"), show_progress=False)
 
     @classmethod
-    def load(cls, locale: str, files: LocaleFiles, encoders: list[Encoder], lexical: bool = True) -> LocaleIndex:
+    def load(cls, locale: str, files: LocaleFiles, encoders: list[Encoder], lexical: bool = True,
+             vectors: bool = False) -> LocaleIndex:
         """Load a saved index from ``files`` (see ``integrity``): each file is read whole into this
         process's memory and checked against its checksum before it is parsed, and nothing is
         memory-mapped, so a file changed or truncated later cannot reach a loaded index. Under
         gunicorn --preload the master loads the index and the forked workers share its pages.
-        ``lexical=False`` skips the BM25 index, which a build makes anew anyway."""
+        ``lexical=False`` skips the BM25 index, which a build makes anew anyway.
+
+        The vectors are held once: where the build saved a faiss IVF index (a large locale),
+        scoring takes a candidate's vectors from it (:meth:`view_vectors`) and ``dense-N.npy`` is
+        not read, unless ``vectors`` asks for it (a builder copies unchanged FAQs' vectors from it)."""
         faqs, terms, fuzzy_strings = read_docs(files)
         view_ids = files.npy("view_ids.npy")
-        vectors, indexes = [], []
+        arrays, indexes = [], []
         for e in range(len(encoders)):
-            vec = files.npy(f"dense-{e}.npy")
-            vectors.append(vec)
             name = f"dense-{e}.faiss"
-            indexes.append(files.faiss(name) if files.has(name) else _faiss_index(vec, view_ids))
+            if files.has(name):
+                indexes.append(_with_lookup(files.faiss(name)))
+                arrays.append(files.npy(f"dense-{e}.npy") if vectors else None)
+            else:
+                arrays.append(files.npy(f"dense-{e}.npy"))
+                indexes.append(_faiss_index(arrays[-1], view_ids))
         bm25 = _read_bm25(files) if len(faqs) and lexical else False
-        index = cls(locale, faqs, encoders, vectors, files.npy("view_faq.npy"), files.npy("view_section.npy"),
+        index = cls(locale, faqs, encoders, arrays, files.npy("view_faq.npy"), files.npy("view_section.npy"),
                     view_ids, terms, fuzzy_strings, indexes, bm25)
         index.folder_key = folder_key(files.path)
         index.checksums = files.files.of(locale)
@@ -304,7 +312,7 @@ class LocaleIndex:
         if len(cand) and qvecs:
             idx, seg = _segments(self._starts, cand)
             for e, q in enumerate(qvecs):
-                dense[:, e] = _segment_max(self.vectors[e][idx] @ q, seg, len(cand))
+                dense[:, e] = _segment_max(self.view_vectors(e, idx) @ q, seg, len(cand))
         fuzzy = self.fuzzy_scores(qform, cand) if "fuzzy" in methods else np.zeros(len(cand), np.float32)
         return Signals(cand, dense, bm25_all[cand] if len(cand) else np.zeros(0, np.float32), fuzzy, qvecs)
 
@@ -316,8 +324,18 @@ class LocaleIndex:
         body = np.nonzero(self.view_section[lo:hi] >= 0)[0]
         if not len(body):
             return None
-        sims = self.vectors[0][lo + body] @ qvecs[0]
+        sims = self.view_vectors(0, lo + body) @ qvecs[0]
         return int(self.view_section[lo + body[int(np.argmax(sims))]])
+
+    def view_vectors(self, e: int, rows: np.ndarray) -> np.ndarray:
+        """Encoder ``e``'s vectors of the given view rows: from the array when it is held, else
+        decoded from the faiss index by view id."""
+        held = self.vectors[e]
+        if held is not None:
+            return held[rows]
+        if not len(rows):
+            return np.zeros((0, self.faiss[e].d), np.float32)
+        return self.faiss[e].reconstruct_batch(np.ascontiguousarray(self.view_ids[rows], dtype=np.int64))
 
 
 def _one_thread(faiss, fn, *args):
@@ -396,6 +414,16 @@ def _read_bm25(files: LocaleFiles):
     return index
 
 
+def _with_lookup(index):
+    """An IVF index that can also give back a vector by its id (a hash table of id -> list
+    position, 16-40 bytes a vector): what lets a server hold the vectors only once."""
+    import faiss
+
+    if not _is_flat(index):
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    return index
+
+
 def _is_flat(index) -> bool:
     import faiss
 
@@ -403,8 +431,8 @@ def _is_flat(index) -> bool:
 
 
 def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_ids=None, in_place: bool = False):
-    """A flat index for small sets; an IVF index, updated from ``previous`` when possible, for large
-    ones. ``previous`` is copied first unless ``in_place`` says nothing else will use it."""
+    """A flat index for small sets; an IVF index of float16 vectors, updated from ``previous`` when
+    possible, for large ones. ``previous`` is copied first unless ``in_place`` says nothing else will use it."""
     import faiss
 
     n, dim = vectors.shape if vectors.ndim == 2 else (0, 1)
@@ -414,7 +442,7 @@ def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_i
             index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
         return index
     nlist = max(1, min(int(math.sqrt(n)), n // 39))  # faiss wants ~39 training points per list
-    reusable = (previous is not None and not _is_flat(previous) and previous.d == dim
+    reusable = (previous is not None and isinstance(previous, faiss.IndexIVFScalarQuantizer) and previous.d == dim
                 and previous_ids is not None and 0.5 < n / max(1, len(previous_ids)) < 2)
     if reusable:
         index = previous if in_place else faiss.clone_index(previous)
@@ -426,8 +454,11 @@ def _faiss_index(vectors: np.ndarray, ids: np.ndarray, previous=None, previous_i
         if len(fresh):
             index.add_with_ids(np.ascontiguousarray(vectors[fresh], dtype=np.float32), ids[fresh])
     else:
+        # vectors kept as float16 (a cosine changes by < 1e-4): half the memory of IVFFlat, and
+        # a server holds no other copy of them (LocaleIndex.view_vectors)
         quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_fp16,
+                                              faiss.METRIC_INNER_PRODUCT, False)
         rng = np.random.default_rng(0)
         sample = vectors[rng.choice(n, size=min(n, nlist * 64), replace=False)]
         index.train(np.ascontiguousarray(sample, dtype=np.float32))

@@ -41,6 +41,11 @@ def _after_fork() -> None:
 os.register_at_fork(after_in_child=_after_fork)
 
 
+def instances() -> list[LiveIndex]:
+    """Every live index of this process."""
+    return list(_instances)
+
+
 @dataclass
 class _Failure:
     """A build that could not be loaded, and when to try it again."""
@@ -79,6 +84,9 @@ class LiveIndex:
         self._watch_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # called as listener(build, fresh) after each swap; fresh: locales this process read from
+        # disk for it (a locale unchanged since the build before is carried over, not read)
+        self.listeners: list = []
         _instances.add(self)
 
     @property
@@ -133,6 +141,7 @@ class LiveIndex:
             self._failed(name, exc)
             return False
         self._search, self.manifest, self.build_name, self.verified = search, manifest, name, verified
+        fresh = sum(1 for loc, index in indexes.items() if before is None or before.get(loc) is not index)
         self.reloads += 1
         self.loaded_at = time.time()
         failed = self._failures.pop(name, None)
@@ -145,6 +154,11 @@ class LiveIndex:
             log.warning("serving index build %s, an older build than %s, which cannot be loaded", name, self._target)
         else:
             log.info("serving index build %s", name)
+        for listener in list(self.listeners):
+            try:
+                listener(name, fresh)
+            except Exception:  # noqa: BLE001 - a listener never undoes a swap
+                log.exception("index swap listener")
         return True
 
     def _failed(self, name: str, exc: Exception) -> None:

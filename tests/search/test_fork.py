@@ -220,11 +220,30 @@ print(sorted({lib["num_threads"] for lib in threadpool_info() if lib["user_api"]
 
 
 def test_a_question_for_a_site_parses_only_its_hits(sample_index):
-    """A worker keeps every record it parses; filtering 50-150 candidates by site parses none of them."""
+    """Filtering 50-150 candidates by site parses none of them: only the hits are parsed."""
     _, indexes = load_indexes(sample_index, MODELS)
     result = FaqSearch(indexes).search("I forgot my password", locale="en", k=2, site="demo")
     records = indexes["en"].faqs
-    parsed = [records.ids[row] for row in range(len(records)) if not isinstance(records.entry(row), bytes)]
+    parsed = [records.ids[row] for row in records._parsed]
     assert sorted(parsed) == sorted(hit.faq.id for hit in result.hits)
     assert len(result.hits) == 2
+
+
+def test_a_loaded_index_keeps_a_bounded_number_of_records_parsed(sample_index, monkeypatch):
+    """Records are read from one buffer of docs.jsonl; a process keeps only the last PARSED of them
+    parsed, so answering every FAQ in turn does not grow a worker."""
+    from guide_server.search import records as records_module
+
+    monkeypatch.setattr(records_module, "PARSED", 5)
+    _, indexes = load_indexes(sample_index, MODELS)
+    records = indexes["en"].faqs
+    assert isinstance(records.entry(0), bytes) and records.entry(0).endswith(b"\n")
+    seen = [records[row] for row in range(len(records))]
+    assert [f.id for f in seen] == records.ids
+    assert len(records._parsed) == 5 and sorted(records._parsed) == list(range(len(records) - 5, len(records)))
+    assert records[-1].id == records.ids[-1]
+    with pytest.raises(IndexError):
+        records[len(records)]
+    again = records[0]  # parsed again after it left the cache: an equal record
+    assert again.id == seen[0].id and again.html == seen[0].html and again is not seen[0]
 

@@ -113,7 +113,7 @@ def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, m
     memory = BuildMemory()
     build(small_content, out, MODELS, progress=False, memory=memory)
     _, indexes = load_indexes(out, MODELS)
-    assert isinstance(indexes["en"].faiss[0], faiss.IndexIVFFlat)
+    assert isinstance(indexes["en"].faiss[0], faiss.IndexIVFScalarQuantizer)
     before = FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id
     (small_content / "faq/en/gen/topic-3.md").write_text("---\ntitle: Changed\n---\nNew text.\n", encoding="utf-8")
     kept = memory.indexes["en"]
@@ -130,6 +130,35 @@ def test_large_indexes_use_ivf_and_update_it_in_place(small_content, tmp_path, m
     assert ivf.ntotal == len(indexes["en"].view_ids)
     assert _ivf_ids(ivf) == sorted(indexes["en"].view_ids.tolist())
     assert FaqSearch(indexes).search("I forgot my password", locale="en").hits[0].faq.id == before
+
+
+def test_a_served_ivf_index_holds_its_vectors_once_and_scores_the_same(small_content, tmp_path, monkeypatch):
+    """A server reads a large locale's vectors from its IVF index alone (dense-N.npy stays on disk)
+    and scores every candidate exactly as the build that still holds the array."""
+    import numpy as np
+
+    monkeypatch.setattr(index, "FLAT_LIMIT", 2)
+    out = tmp_path / "idx"
+    for n in range(40):
+        (small_content / f"faq/en/gen/topic-{n}.md").parent.mkdir(parents=True, exist_ok=True)
+        (small_content / f"faq/en/gen/topic-{n}.md").write_text(
+            f"---\ntitle: Question number {n} about topic {n * 7}\n---\n## Part one\n\nAnswer {n}.\n\n"
+            f"## Part two\n\nMore about {n}.\n", encoding="utf-8")
+    memory = BuildMemory()
+    build(small_content, out, MODELS, progress=False, memory=memory)
+    _, served = load_indexes(out, MODELS)
+    built, loaded = memory.indexes["en"], served["en"]
+    assert loaded.vectors == [None] and built.vectors[0] is not None
+    rows = np.arange(len(loaded.view_ids))
+    assert np.allclose(loaded.view_vectors(0, rows), built.vectors[0], atol=1e-3)  # stored as float16
+    assert loaded.view_vectors(0, rows[:0]).shape == (0, built.vectors[0].shape[1])
+    for question in ("I forgot my password", "topic 21", "more about 7"):
+        a = built.signals(question, question.lower().split(), question.lower())
+        b = loaded.signals(question, question.lower().split(), question.lower())
+        assert a.rows.tolist() == b.rows.tolist()
+        assert np.allclose(a.dense, b.dense, atol=1e-3)
+        qv = b.qvecs
+        assert built.best_section(int(b.rows[0]), qv) == loaded.best_section(int(b.rows[0]), qv)
 
 
 def test_an_unchanged_locale_is_linked_not_rebuilt(small_content, tmp_path):
