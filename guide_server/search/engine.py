@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -81,6 +83,15 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> dict:
         return {}
 
 
+class Listed(NamedTuple):
+    """What a list of FAQs shows of each (the /help index, the desk's titles)."""
+
+    id: str
+    title: str
+    category: str
+    sites: list[str] | None
+
+
 class FaqSearch:
     """Searches the per-locale indexes of one build."""
 
@@ -94,6 +105,8 @@ class FaqSearch:
         # until then). A question's 50-150 candidates are filtered by site with these alone: parsing
         # their records would keep them parsed, in every worker (~70 MB each at 10,000 FAQs).
         self._sites = {loc: [_UNREAD] * len(index.faqs) for loc, index in indexes.items()}
+        self._listed: dict[str, list[Listed]] | None = None
+        self._listed_lock = threading.Lock()
         load_tokenizers(indexes)
 
     def faq(self, faq_id: str, site: str | None) -> Faq | None:
@@ -105,13 +118,23 @@ class FaqSearch:
                 return faq if faq.visible_to(site) else None
         return None
 
-    def public_faqs(self) -> dict[str, list[Faq]]:
+    def listed(self) -> dict[str, list[Listed]]:
+        """Per locale, every FAQ's id, title, category and sites: each record is parsed once per
+        build for this (records are not kept parsed), then only these few fields are kept."""
+        if self._listed is None:
+            with self._listed_lock:
+                if self._listed is None:
+                    self._listed = {loc: [Listed(f.id, f.title, f.category, f.sites) for f in idx.faqs]
+                                    for loc, idx in self.indexes.items()}
+        return self._listed
+
+    def public_faqs(self) -> dict[str, list[Listed]]:
         """Per locale, the FAQs every site may see (the /help index)."""
-        return {loc: [f for f in idx.faqs if f.sites is None] for loc, idx in self.indexes.items()}
+        return {loc: [f for f in faqs if f.sites is None] for loc, faqs in self.listed().items()}
 
     def titles(self) -> dict[str, str]:
         """Every FAQ's title by id."""
-        return {f.id: f.title for index in self.indexes.values() for f in index.faqs}
+        return {f.id: f.title for faqs in self.listed().values() for f in faqs}
 
     def locale_for(self, text: str, locale: str | None) -> str:
         wanted = locale or detect_locale(text, self.default_locale)

@@ -72,7 +72,11 @@ class Records(Sequence):
         return self._blob[int(self._starts[row]):int(self._starts[row + 1])]
 
     def __iter__(self):
-        return (self[i] for i in range(len(self)))
+        """Every record in order; a loaded index parses those it does not hold without keeping
+        them (a pass over all FAQs does not push out the ones questions use)."""
+        if self._items is not None:
+            return (self[i] for i in range(len(self)))
+        return (self._parsed.get(i) or Faq.from_record(json.loads(self._line(i))) for i in range(len(self)))
 
     def entry(self, row: int):
         """What row ``row`` holds as it is (a Faq, or its unparsed line), to carry into another build."""

@@ -247,3 +247,17 @@ def test_a_loaded_index_keeps_a_bounded_number_of_records_parsed(sample_index, m
     again = records[0]  # parsed again after it left the cache: an equal record
     assert again.id == seen[0].id and again.html == seen[0].html and again is not seen[0]
 
+
+
+def test_listing_every_faq_keeps_none_of_them_parsed(sample_index):
+    """The /help index and the desk's titles read every record once per build, and keep only the
+    fields they show."""
+    _, indexes = load_indexes(sample_index, MODELS)
+    search = FaqSearch(indexes)
+    titles = search.titles()
+    assert all(not records._parsed for records in (ix.faqs for ix in indexes.values()))
+    assert titles["en-security-password-reset"] == indexes["en"].faqs[indexes["en"].by_id["en-security-password-reset"]].title
+    assert search.listed() is search.listed()  # once per build
+    public = search.public_faqs()
+    assert public["en"] and all(f.sites is None for f in public["en"])
+    assert sum(len(v) for v in search.listed().values()) == sum(len(ix.faqs) for ix in indexes.values())
