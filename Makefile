@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --upgrade pip
 	# torch first, pinned: the CPU wheel; anything looser pulls CUDA builds
 	$(BIN)/pip install torch==2.13.0
-	$(BIN)/pip install -e '.[test,e5,postgres]'
+	$(BIN)/pip install -e '.[test,e5,postgres,redis]'
 	touch $(STAMP)
 
 install: $(STAMP)

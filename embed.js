@@ -48,6 +48,7 @@ const KEY = 'guide:' + SITE; // the widget's key in localStorage and sessionStor
 // Uses nothing from earlier files.
 const state = {
   user: null, // the host app's user id from Guide('identify'), or null: anonymous (95-api.js)
+  // token: the user's token signed by the host app's server, sent with each request (95-api.js, 35-transport.js)
   traits: null, // the user's traits for targeting; anonymous users' stay in localStorage (95-api.js)
   locale: null, // 'ja' or 'en' from Guide('identify'), else null: data-locale, then <html lang> (95-api.js)
   anon: null, // this browser's random id for an anonymous user, read once from localStorage (30-storage.js)
@@ -228,12 +229,13 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   // HTTP: text/plain keeps cross-origin POSTs "simple" (no preflight). Always a promise, even when
   // the host's fetch throws: a caller (Guide('reset')) never stops half-way. A refusal carries the
   // status and the response's Retry-After (null when absent, or hidden by CORS).
+  // The signed-in user's token goes with every request: in the body, else (GET) in a header.
   function http(path, body, keepalive) {
-    const init = { credentials: 'omit' };
+    const init = { credentials: 'omit' }, token = state.token;
+    if (token && !body) init.headers = { 'X-Guide-Token': token };
     if (body) {
       init.method = 'POST';
-      init.body = JSON.stringify(Object.assign({ site: SITE }, body));
-      init.headers = { 'Content-Type': 'text/plain;charset=UTF-8' };
+      init.body = JSON.stringify(Object.assign({ site: SITE, token }, body)); // a string: text/plain;charset=UTF-8
       init.keepalive = !!keepalive; // progress must survive a click that leaves the page
     }
     return new Promise((res) => res(w.fetch(API + '/api/v1/' + path, init)))
@@ -298,7 +300,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   }
   // ask or feedback: over the socket, else POST /ask or /feedback
   const converse = (type, body) => new Promise((res, rej) => {
-    const s = connect(), id = ++lastMessage, send = () => s.send(JSON.stringify(Object.assign({ type, id }, body)));
+    const s = connect(), id = ++lastMessage, send = () => s.send(JSON.stringify(Object.assign({ type, id, token: state.token }, body)));
     if (!s || s.readyState > 1) throw 0;
     replies[id] = [res, rej];
     s.readyState ? send() : on(s, 'open', send);
@@ -328,7 +330,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   on(w, 'online', () => flush(wait = 0));
   // ctx: the tour, version, step and step_index the event is about (or nothing)
   function track(type, ctx, props) {
-    queue.push([JSON.stringify({ user: state.user || undefined, anon: state.user ? undefined : anonId(), session: TAB }),
+    queue.push([JSON.stringify({ user: state.user || undefined, token: state.token, anon: state.user ? undefined : anonId(), session: TAB }),
       Object.assign({ id: randomId(), type, at: Date.now(), url: pageUrl() }, ctx, props && { props })]);
     if (queue.length > MAX) dropped += queue.splice(0, queue.length - MAX).length;
     if (queue.length > 19) flush();
@@ -1313,6 +1315,7 @@ const commands = {
     const user = o.id == null || o.id === '' ? null : String(o.id);
     if (user !== state.user && state.tour) state.tour.end(null);
     state.user = user;
+    state.token = user && o.token; // signed by the host app's server for this user (docs/embed.md)
     state.traits = o.traits && typeof o.traits === 'object' ? o.traits : state.traits;
     if (STRINGS[o.locale]) state.locale = o.locale;
     if (user) chain(() => http('identify', { user, traits: state.traits || {}, locale: state.locale || undefined }));
@@ -1336,7 +1339,7 @@ const commands = {
     state.runs.forEach((r) => r.end(null));
     state.hints = {};
     state.ended.clear();
-    state.user = state.traits = state.locale = state.anon = null;
+    state.user = state.token = state.traits = state.locale = state.anon = null;
     checklists.reset();
     try { w.localStorage.removeItem(KEY) } catch (_) { /* blocked */ }
     chat.reset();

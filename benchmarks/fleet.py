@@ -121,6 +121,15 @@ def unlock_tree(folder: Path) -> None:
         subprocess.run(["chattr", "-R", "-i", str(folder)], capture_output=True)
 
 
+# The abuse limits (docs/operations.md, "Abuse limits") stay at their defaults but one, because these
+# benchmarks measure capacity, not limits: ingest clients post event batches back to back, hundreds a
+# second each, where a browser sends one every 3 s at most. The sessions all come from 127.0.0.1 and
+# fit under the address limits (25 users' worth: load.py's 200 sessions send ~1,500 progress saves,
+# the busiest kind, a minute a worker, against 3,000); the site budget (LIMIT_SITE) does not apply
+# to a server of one site. flood.py measures the limits themselves, with two sites.
+CAPACITY_LIMITS = {"GUIDE_LIMIT_EVENTS": "0"}
+
+
 def make_instance(folder: Path, index_source: Path, database_url: str | None = None) -> dict[str, str]:
     """A fresh instance folder: the index's live build copied in, the SQLite file in its own folder
     (db/, so that faults.py can make it read-only alone). Returns the server's environment."""
@@ -135,6 +144,7 @@ def make_instance(folder: Path, index_source: Path, database_url: str | None = N
         "GUIDE_INSTANCE_PATH": str(folder),
         "GUIDE_DATABASE_URL": database_url or f"sqlite:///{folder / 'db' / 'guide.db'}",
         "GUIDE_SECRET_KEY": "benchmark-secret-key-not-for-production-0123456789",
+        **CAPACITY_LIMITS,
     }
 
 

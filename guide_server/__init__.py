@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .privacy import pseudonym_key
     from .search.engine import parse_weights
     from .search.live import LiveIndex
-    from .web import errors, sites
+    from .web import errors, headers, limits, sites
     from .web.context import Services
     from .widget import routes as widget_routes
     from .widget.script import WidgetScript
@@ -45,8 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         n = cfg["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     errors.register(app)
+    headers.register(app)  # nosniff, Referrer-Policy, HSTS; CSP and no framing on /admin and /help
     sites.register(app)
     requests.register(app)
+    limits.register(app)  # after the request log's hook: a 429 is logged and counted too
     for bp in (routes.bp, help.bp, guidance_routes.bp, event_routes.bp, widget_routes.bp, health.bp, metrics_page.bp, ws.bp):
         app.register_blueprint(bp)
     desk.init_app(app)  # /admin and /api/v1/admin/

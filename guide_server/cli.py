@@ -167,9 +167,14 @@ def run_search(args) -> int:
 
 def run_serve(args) -> int:
     from . import create_app
+    from .desk.auth import default_secret_problem
     from .search.errors import IndexUnavailable
     from .web.context import services
 
+    problem = default_secret_problem(_app_config())
+    if problem and args.prod:  # gunicorn_conf refuses it the same way
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     app = create_app()
     try:
         services(app).index.current()  # fail early, with the reason, when there is no usable index
@@ -187,6 +192,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the server (for production, use gunicorn; see README)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=5000)
+    s.add_argument("--prod", action="store_true",
+                   help="refuse to start with production-unsafe settings (the default SECRET_KEY), as gunicorn does")
     s.set_defaults(func=run_serve)
 
     b = sub.add_parser("build-index", help="build the search index from content/ (same as index_builder.py)")
@@ -212,6 +219,7 @@ def parser() -> argparse.ArgumentParser:
     add_privacy_commands(sub)
     add_admin_commands(sub)
     add_db_commands(sub)
+    add_sites_commands(sub)
 
     st = sub.add_parser("settings", help="list every setting with its default and help")
     st.add_argument("--markdown", action="store_true", help="as the table in docs/settings.md")
@@ -302,34 +310,87 @@ def _read_password(args) -> str | None:
     return password
 
 
+# --- review-desk accounts and tokens: every change goes into the desk's audit log ----------------
+
+def _cli_audit(engine, action: str, **detail) -> None:
+    import getpass
+
+    from .desk import audit
+
+    try:
+        who = getpass.getuser()  # the server account that ran the command
+    except (KeyError, OSError):
+        who = None
+    audit.record(engine, action, who, "cli", **detail)
+
+
+def _sites_arg(text: str | None, cfg: dict):
+    """``--sites a,b`` (or ``*``) checked against SITES; None means every site."""
+    from .desk.auth import AdminError
+    from .desk.roles import ScopeError, parse_sites
+
+    try:
+        sites = parse_sites(text)
+    except ScopeError as exc:
+        raise AdminError(f"--sites: {exc}") from None
+    unknown = sorted(sites - set(cfg["SITES"])) if sites else []
+    if unknown:
+        raise AdminError(f"--sites: unknown site(s) {', '.join(unknown)}; known: {', '.join(cfg['SITES'])}")
+    return sites
+
+
+def _admin_command(run):
+    """Run a desk-account command; its AdminError is the message and exit code 1."""
+    def command(args) -> int:
+        from .desk.auth import AdminError
+
+        try:
+            return run(args)
+        except AdminError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return command
+
+
+@_admin_command
 def run_create_admin(args) -> int:
     from .desk.auth import AdminError, create_admin
+    from .desk.roles import format_sites
 
+    engine, cfg = _database()
+    if args.reset_password and (args.role or args.sites):
+        raise AdminError("--reset-password changes only the password; change the role with guide admins set-role")
+    sites = _sites_arg(args.sites, cfg)
+    role = args.role or "admin"
     password = _read_password(args)
     if password is None:
         return 1
-    engine, _ = _database()
-    try:
-        admin = create_admin(engine, args.name, password, reset=args.reset_password)
-    except AdminError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"{'new password set for' if args.reset_password else 'created'} admin {admin.name!r}; log in at /admin/login")
+    admin = create_admin(engine, args.name, password, reset=args.reset_password, role=role, sites=sites)
+    if args.reset_password:
+        _cli_audit(engine, "password_reset", account=admin.name)
+        print(f"new password set for admin {admin.name!r}; log in at /admin/login")
+    else:
+        _cli_audit(engine, "account_created", account=admin.name, role=admin.role, sites=format_sites(admin.sites))
+        print(f"created {admin.role} {admin.name!r} of {_sites_text(admin.sites)}; log in at /admin/login")
     return 0
 
 
-def run_create_admin_token(args) -> int:
-    from .desk.auth import AdminError, create_token
+def _sites_text(sites) -> str:
+    return "every site" if sites is None else "site(s) " + ", ".join(sorted(sites))
 
-    engine, _ = _database()
-    try:
-        token = create_token(engine, args.name)
-    except AdminError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+
+@_admin_command
+def run_create_admin_token(args) -> int:
+    from .desk.auth import create_token
+    from .desk.roles import format_sites
+
+    engine, cfg = _database()
+    sites = _sites_arg(args.sites, cfg)
+    token = create_token(engine, args.name, sites=sites, write=args.write)
+    _cli_audit(engine, "token_created", token=args.name.strip(), sites=format_sites(sites), write=args.write)
     print(token)
-    print(f"token {args.name!r} created; it is shown only this once. Send it as 'Authorization: Bearer <token>' "
-          "to /api/v1/admin/...", file=sys.stderr)
+    print(f"token {args.name!r} created ({'read and write' if args.write else 'read only'}, {_sites_text(sites)}); "
+          "it is shown only this once. Send it as 'Authorization: Bearer <token>' to /api/v1/admin/...", file=sys.stderr)
     return 0
 
 
@@ -340,22 +401,91 @@ def run_revoke_admin_token(args) -> int:
     if not revoke_token(engine, args.name):
         print(f"error: no token named {args.name!r}", file=sys.stderr)
         return 1
+    _cli_audit(engine, "token_revoked", token=args.name.strip())
     print(f"token {args.name!r} revoked")
     return 0
 
 
+def run_admins_list(args) -> int:
+    import time
+
+    from .desk.auth import admin_rows, token_rows
+
+    engine, _ = _database()
+
+    def when(epoch) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch)) if epoch else "never"
+
+    accounts, tokens = admin_rows(engine), token_rows(engine)
+    print(f"{'account':<24} {'role':<7} {'last login':<16} sites")
+    for a in accounts:
+        print(f"{a['name']:<24} {a['role']:<7} {when(a['last_login_at']):<16} {a['sites']}")
+    if not accounts:
+        print("(no accounts: guide create-admin NAME)")
+    if tokens:
+        print(f"\n{'API token':<24} {'access':<7} {'last used':<16} sites")
+        for tk in tokens:
+            print(f"{tk['name']:<24} {'write' if tk['can_write'] else 'read':<7} {when(tk['last_used_at']):<16} {tk['sites']}")
+    return 0
+
+
+@_admin_command
+def run_admins_remove(args) -> int:
+    from .desk.auth import remove_admin
+
+    engine, _ = _database()
+    admin = remove_admin(engine, args.name)
+    _cli_audit(engine, "account_removed", account=admin.name, role=admin.role)
+    print(f"removed {admin.role} {admin.name!r}; its sessions ended")
+    return 0
+
+
+@_admin_command
+def run_admins_set_role(args) -> int:
+    from .desk.auth import set_role
+    from .desk.roles import format_sites
+
+    engine, cfg = _database()
+    admin = (set_role(engine, args.name, args.role, _sites_arg(args.sites, cfg)) if args.sites is not None
+             else set_role(engine, args.name, args.role))
+    _cli_audit(engine, "account_changed", account=admin.name, role=admin.role, sites=format_sites(admin.sites))
+    print(f"{admin.name!r} is now {admin.role} of {_sites_text(admin.sites)} (from its next request)")
+    return 0
+
+
 def add_admin_commands(sub) -> None:
+    from .desk.roles import ROLES
+
+    sites_help = "comma-separated site keys, or * for every site (default: every site)"
     a = sub.add_parser("create-admin", help="create a review-desk (/admin) account; prompts for the password twice")
     a.add_argument("name", help="account name (login)")
     a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     a.add_argument("--reset-password", action="store_true", help="set a new password on an existing account")
+    a.add_argument("--role", choices=ROLES, help="viewer, editor or admin (default: admin, of every site)")
+    a.add_argument("--sites", help=sites_help + "; an admin always has every site")
     a.set_defaults(func=run_create_admin)
     t = sub.add_parser("create-admin-token", help="create an API token for /api/v1/admin/ (printed once)")
     t.add_argument("name", help="what the token is for, e.g. 'bi-dashboard'")
+    t.add_argument("--sites", help=sites_help)
+    t.add_argument("--write", action="store_true", help="may also write (FAQ drafts); read-only without it")
     t.set_defaults(func=run_create_admin_token)
     r = sub.add_parser("revoke-admin-token", help="delete an admin API token by name")
     r.add_argument("name")
     r.set_defaults(func=run_revoke_admin_token)
+
+    m = sub.add_parser("admins", help="review-desk accounts: list, remove, set-role (docs/review-desk.md)")
+    msub = m.add_subparsers(dest="admins_command", required=True)
+    ls = msub.add_parser("list", help="every account with its role and sites, and every API token")
+    ls.set_defaults(func=run_admins_list)
+    rm = msub.add_parser("remove", help="delete an account and end its sessions (the last admin is kept)")
+    rm.add_argument("name")
+    rm.set_defaults(func=run_admins_remove)
+    sr = msub.add_parser("set-role", help="give an account a role and, with --sites, its sites")
+    sr.add_argument("name")
+    sr.add_argument("role", choices=ROLES)
+    sr.add_argument("--sites", help="comma-separated site keys, or * for every site (default: as they are; "
+                                    "an admin always has every site)")
+    sr.set_defaults(func=run_admins_set_role)
 
 
 def _schema_line(state) -> str:
@@ -435,6 +565,56 @@ def build_index_main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+# --- sites: identity secrets -----------------------------------------------------------------------
+
+def run_sites_new(args) -> int:
+    from .web.identity import new_secret
+
+    secret = new_secret()
+    print(f"""# a new identity secret for site {args.key!r}: keep it on the host app's server, never in a page.
+# Add it to the server's config file (or GUIDE_SITES), keeping the old one while the app moves over:
+[sites.{args.key}]
+name = "{args.key}"
+origins = ["https://app.example.com"]  # the pages the widget runs on
+identity_secrets = ["{secret}"]""")
+    return 0
+
+
+def run_sites_token(args) -> int:
+    """A token for one user of a configured site (for trying the API; the host app makes its own)."""
+    import time
+
+    from .web.identity import sign
+
+    cfg = _app_config()
+    site = cfg["SITES"].get(args.key)
+    if site is None:
+        print(f"error: no site {args.key!r} in SITES", file=sys.stderr)
+        return 2
+    if not site["identity_secrets"]:
+        print(f"error: site {args.key!r} has no identity secret (its identity is {site['identity']!r})", file=sys.stderr)
+        return 2
+    claims = {"sub": args.user, "aud": args.key, "exp": int(time.time() + args.ttl)}
+    if args.traits:
+        claims["traits"] = json.loads(args.traits)
+    print(sign(claims, site["identity_secrets"][0]))
+    return 0
+
+
+def add_sites_commands(sub) -> None:
+    s = sub.add_parser("sites", help="identity secrets and tokens of customer sites (docs/embed.md)")
+    ss = s.add_subparsers(dest="sites_command", required=True)
+    n = ss.add_parser("new", help="print a fresh identity secret and the config lines for a site")
+    n.add_argument("key", help="the site's key, as embed.js's data-site")
+    n.set_defaults(func=run_sites_new)
+    t = ss.add_parser("token", help="print a signed user token for a configured site (for trying the API)")
+    t.add_argument("key")
+    t.add_argument("user", help="the host app's user id")
+    t.add_argument("--traits", help="trusted traits as a JSON object, e.g. '{\"plan\": \"pro\"}'")
+    t.add_argument("--ttl", type=int, default=3600, help="seconds the token is valid (default 3600)")
+    t.set_defaults(func=run_sites_token)
 
 
 if __name__ == "__main__":

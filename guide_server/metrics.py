@@ -31,6 +31,8 @@ HELP = {
     "guide_events_dropped_by_widgets_total": ("counter", "Events widgets let go because their queue was full (reported with the next batch)."),
     "guide_event_queue_depth": ("gauge", "Event batches waiting for the database writer."),
     "guide_db_unavailable_total": ("counter", "Requests answered 503 because the database did not answer in time."),
+    "guide_rate_limited_total": ("counter", "Requests answered 429 and chat sockets closed (1008) by an abuse limit, by limit (ask, search, events, ..., chat) and per (user, socket, address, site)."),
+    "guide_rate_limit_redis_unavailable_total": ("counter", "Requests whose abuse limits were counted in the process alone because Redis (REDIS_URL) did not answer."),
     "guide_db_connections_discarded_total": ("counter", "Pooled database connections thrown away after a read-only, I/O or shutdown error."),
     "guide_index_reloads_total": ("counter", "Search index builds swapped in."),
     "guide_index_load_failures_total": ("counter", "Search index builds refused (broken or failing checksum)."),

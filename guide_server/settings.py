@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ DEMO_SITE = {
     "name": "請求クラウド (demo)",
     "origins": ["http://127.0.0.1:5000", "http://localhost:5000"],
     "support": "mailto:support@example.com",
+    # the demo app's own server signs its users' tokens (/demo/token): this secret is public, so a
+    # server that keeps the demo site must not keep real users in it
+    "identity_secrets": ["demo-only-identity-secret-it-is-public-do-not-reuse"],
 }
 
 SETTINGS: tuple[Setting, ...] = (
@@ -65,6 +69,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become BASE/ID#ANCHOR. Default: this server's /help/."),
     Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support}}. A TOML table [sites.KEY] in the config file.", _json),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the server whose X-Forwarded-For, -Proto, -Host and -Port headers are believed (werkzeug's ProxyFix). 0 ignores them: set it behind a proxy, so that login lock-out sees each client's address, never when clients reach the server directly (they could claim any address).", int),
+    Setting("LIMIT_WINDOW", 60.0, "Seconds over which the abuse limits (LIMIT_*) count. A limit of N lets a client send N requests at once, then one more every WINDOW/N seconds; past it, HTTP 429 with Retry-After (docs/operations.md, \"Abuse limits\").", float),
+    Setting("LIMIT_ASK", 30, "Questions (POST /api/v1/ask) per LIMIT_WINDOW from one user (the user or anon id a request names) at one client address, per site. Every LIMIT_* of a kind of request also holds for the client address as a whole, times LIMIT_PEOPLE_PER_ADDRESS. 0: no limit on this kind.", int),
+    Setting("LIMIT_SEARCH", 60, "FAQ searches and FAQ reads (GET /api/v1/search, /api/v1/faq/ID) per LIMIT_WINDOW, counted as LIMIT_ASK is (they name no user: the address's limit holds).", int),
+    Setting("LIMIT_FEEDBACK", 30, "Answer feedback (POST /api/v1/feedback) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
+    Setting("LIMIT_EVENTS", 120, "Event batches (POST /api/v1/events) per LIMIT_WINDOW, counted as LIMIT_ASK is (the widget sends at most one every 3 s while busy).", int),
+    Setting("LIMIT_TOURS", 120, "Tour reads (GET /api/v1/tours, /api/v1/tours/ID) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
+    Setting("LIMIT_IDENTIFY", 30, "Identify calls (POST /api/v1/identify) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
+    Setting("LIMIT_PROGRESS", 120, "Tour progress saves (POST /api/v1/tours/progress) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
+    Setting("LIMIT_TRACK", 120, "Tracked host events (POST /api/v1/track) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
+    Setting("LIMIT_CHAT", 60, "Chat WebSocket messages per LIMIT_WINDOW on one socket; past it the socket gets an error message and is closed with 1008 (policy violation). The client address gets LIMIT_PEOPLE_PER_ADDRESS times as many, handshakes and messages of all its sockets.", int),
+    Setting("LIMIT_PEOPLE_PER_ADDRESS", 25, "How many users' worth of each LIMIT_* one client address gets per site: offices, schools and mobile carriers put many users behind one address (NAT). Lower, a lone abuser is stopped sooner and a busy shared address is refused sooner too. 0: no limit per address (only per user and per site).", int),
+    Setting("LIMIT_SITE", 0.2, "Seconds of answering per second that one site may take in one server process, each request charged what its kind costs (a question 13 ms, a page's tours 4 ms: guide_server/web/limits.py COSTS; time, not requests, since a question costs three page loads); 1.0 is a process busy with that site alone. One site, or a flood in its name from many addresses, leaves the other sites the rest; past it, that site gets 429 until its budget refills (2 s worth may be used at once). Counted in each process, also with REDIS_URL: it guards the process's own capacity. Applies when SITES has more than one site. 0: no ceiling.", float),
+    Setting("REDIS_URL", "", "Redis server (redis://host:6379/0) where the abuse limits per user and per address are counted, so that they hold across processes and instances (pip install 'guide[redis]'). Empty: each process counts in its own memory (a client may get up to one limit per worker process). Redis not answering: each process counts alone until it answers again (a warning once a minute, guide_rate_limit_redis_unavailable_total); requests are served."),
     Setting("ADMIN_SESSION_HOURS", 8, "Hours a review-desk (/admin) login lasts before the user must sign in again.", int),
     Setting("ADMIN_COOKIE_SECURE", False, "Send the review-desk session cookie only over HTTPS (Secure flag). Turn on in production behind HTTPS.", _bool),
     Setting("ADMIN_LOCKOUT_FAILURES", 5, "Failed review-desk logins, per account and per client IP, within ADMIN_LOCKOUT_MINUTES that lock further attempts (HTTP 429).", int),
@@ -120,7 +137,49 @@ def validate_sites(sites: Any) -> dict[str, dict]:
             raise ValueError(f"site {key!r} must be a table")
         clean[str(key)] = {
             "name": str(site.get("name", key)),
-            "origins": [str(o) for o in site.get("origins", [])],
+            "origins": _origins(key, site.get("origins", [])),
             "support": str(site.get("support", "")),
+            **_identity(key, site),
         }
     return clean
+
+
+IDENTITY_MODES = ("verified", "anonymous", "open")  # docs/embed.md, "Identity verification"
+MAX_IDENTITY_SECRETS = 2  # the current secret, and the next (or the last) while it changes
+MIN_IDENTITY_SECRET = 32  # characters; `guide sites new` makes 43
+
+
+def _origins(key: str, origins: Any) -> list[str]:
+    """A site's origins, each ``scheme://host[:port]`` as a browser sends it in ``Origin``."""
+    if not isinstance(origins, list):
+        raise ValueError(f"site {key!r}: origins must be a list like [\"https://app.example.com\"]")
+    out = []
+    for o in origins:
+        o = str(o).rstrip("/")
+        if o == "*" or not re.fullmatch(r"https?://[^/?#\s*]+", o):
+            raise ValueError(f"site {key!r}: origin {o!r} is not scheme://host[:port] (a wildcard would let any "
+                             "web page call the site's API in its users' browsers)")
+        out.append(o)
+    return out
+
+
+def _identity(key: str, site: dict) -> dict:
+    """``identity`` (verified, anonymous or open) and ``identity_secrets`` of one site, checked."""
+    raw = site.get("identity_secrets", site.get("identity_secret", []))
+    found = [raw] if isinstance(raw, str) else raw
+    if not isinstance(found, list) or not all(isinstance(s, str) for s in found):
+        raise ValueError(f"site {key!r}: identity_secrets must be a list of strings")
+    if len(found) > MAX_IDENTITY_SECRETS:
+        raise ValueError(f"site {key!r}: at most {MAX_IDENTITY_SECRETS} identity secrets (the current one, "
+                         "and the next or the last)")
+    for secret in found:
+        if len(secret) < MIN_IDENTITY_SECRET:
+            raise ValueError(f"site {key!r}: an identity secret has {len(secret)} characters; at least "
+                             f"{MIN_IDENTITY_SECRET} (make one with `guide sites new {key}`)")
+    mode = site.get("identity") or ("verified" if found else "anonymous")
+    if mode not in IDENTITY_MODES:
+        raise ValueError(f"site {key!r}: identity must be one of {', '.join(IDENTITY_MODES)}, not {mode!r}")
+    if mode == "verified" and not found:
+        raise ValueError(f"site {key!r}: identity 'verified' needs identity_secrets (make one with "
+                         f"`guide sites new {key}`)")
+    return {"identity": mode, "identity_secrets": list(found)}

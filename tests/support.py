@@ -186,6 +186,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+GUNICORN_SECRET_KEY = "test-secret-key-for-gunicorn-not-for-production-0123456789"
+
+
 class Gunicorn:
     """The documented production command (``gunicorn -c python:guide_server.ops.gunicorn_conf``) as
     a child process on a free loopback port, with settings as GUIDE_* variables."""
@@ -193,7 +196,8 @@ class Gunicorn:
     def __init__(self, instance: Path, settings: dict, args: tuple[str, ...] = (), wait: float = 120):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "GUIDE_INSTANCE_PATH": str(instance)}
+        # the production settings refuse the default SECRET_KEY; a test that means to try it sets it
+        env = {**os.environ, "GUIDE_INSTANCE_PATH": str(instance), "GUIDE_SECRET_KEY": GUNICORN_SECRET_KEY}
         env.update({f"GUIDE_{k}": v if isinstance(v, str) else json.dumps(v) for k, v in settings.items()})
         self.log = open(Path(instance) / "server.log", "w+b")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(

@@ -13,7 +13,7 @@ from .. import metrics, privacy
 from ..content.rules import LOCALES
 from ..search.engine import Hit, Result, decide_outcome
 from ..search.faq import Faq
-from ..web import inputs
+from ..web import identity, inputs
 from ..web.context import db, live_index, site_settings, stored_person
 from ..web.errors import ApiError, describe_database_error
 from . import store
@@ -100,7 +100,8 @@ def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]
 
 def _asker(payload: dict, site: str) -> str | None:
     """The stored (pseudonymised) id of who asked: ``user`` if signed in, else the browser's ``anon`` id."""
-    return stored_person(site, inputs.person_id(payload.get("user"), "user"), inputs.person_id(payload.get("anon"), "anon"))
+    user = identity.person(site, payload.get("user"), identity.token_of(payload)).user
+    return stored_person(site, user, inputs.person_id(payload.get("anon"), "anon"))
 
 
 def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:

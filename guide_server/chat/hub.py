@@ -51,6 +51,14 @@ def handshake_response(key: str) -> bytes:
     ).encode("ascii")
 
 
+class Close(Exception):
+    """Raised by a handler: send ``reply`` (if any), then close the socket with ``code``."""
+
+    def __init__(self, code: int, message: str, reply: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.reply = code, message, reply
+
+
 @dataclass
 class Limits:
     max_sockets: int = 5000  # per process; past it a new chat is refused (the widget uses HTTP)
@@ -155,6 +163,11 @@ class _Socket(asyncio.Protocol):
         self.busy = False
         try:
             reply = future.result()
+        except Close as order:  # e.g. past the chat's message rate (web.limits)
+            if order.reply is not None:
+                self.send_text(order.reply)
+            self.close(order.code, order.message, reason=order.message)
+            return
         except Exception:  # the handler answers errors itself; this is a fault of ours
             log.exception("chat message failed")
             reply = None

@@ -22,12 +22,15 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_sock import Sock
 
 from ..web.errors import ApiError, client_error
+from ..web.limits import new_socket, refuse_message
+from ..web.sites import allowed_origin, request_origin
 from . import answers, hub
 
 sock = Sock()
 bp = Blueprint("ws", __name__)
 
 ADOPT = "guide.adopt_socket"  # set in the WSGI environ by guide's gunicorn worker
+RATE_EXCEEDED = "message rate exceeded"  # the close reason past LIMIT_CHAT
 
 
 def _message(kind: str, msg_id, **fields) -> str:
@@ -93,9 +96,15 @@ def chat(ws):
         ws.send(_error(None, ApiError(f"unknown site {site!r}", 403, "unknown_site")))
         ws.close(reason=1008, message="unknown site")
         return
+    socket = new_socket()
     while True:
         raw = ws.receive()
         if raw is None:
+            return
+        refused = refuse_message(site, socket)
+        if refused is not None:  # past LIMIT_CHAT: why, then a close frame (1008, policy violation)
+            ws.send(_error(None, refused))
+            ws.close(reason=hub.POLICY, message=RATE_EXCEEDED)
             return
         ws.send(reply_to(raw, site))
 
@@ -117,13 +126,22 @@ def limits(config) -> hub.Limits:
 def _handle(context, text: str) -> str:
     app, environ, site = context
     with app.request_context(dict(environ, **{"wsgi.input": io.BytesIO()})):
+        refused = refuse_message(site, environ.setdefault("guide.socket", new_socket()))  # one id a socket
+        if refused is not None:
+            raise hub.Close(hub.POLICY, RATE_EXCEEDED, _error(None, refused))
         return reply_to(text, site)
 
 
 @bp.before_request
 def _to_the_hub():
-    adopt = request.environ.get(ADOPT)
+    if request.path != "/ws/chat":
+        return None
     site = request.args.get("site")
+    origin = request_origin()
+    if site in current_app.config["SITES"] and origin is not None and not allowed_origin(origin, site):
+        # refused before the upgrade, as the HTTP endpoints refuse it (web.sites)
+        raise ApiError(f"this page's origin {origin} is not one of site {site!r}'s origins", 403, "origin_not_allowed")
+    adopt = request.environ.get(ADOPT)
     if adopt is None or request.path != "/ws/chat" or site not in current_app.config["SITES"]:
         return None  # flask-sock's route carries it (and refuses an unknown site the same way)
     key = request.headers.get("Sec-WebSocket-Key", "")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -156,6 +157,10 @@ admin_users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("last_login_at", Float),
+    # What the account may do ("viewer" | "editor" | "admin") and on which sites ("*": all, or
+    # "a,b"). The defaults are what accounts made before roles became: admins of every site.
+    Column("role", String(16), nullable=False, server_default="admin"),
+    Column("sites", Text, nullable=False, server_default="*"),
 )
 
 admin_sessions = Table(
@@ -173,6 +178,10 @@ admin_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float),
+    # The sites the token reads ("*" or "a,b") and whether it may write (drafts); tokens made
+    # before scopes read every site, as they did, and write nothing (the API had no writes).
+    Column("sites", Text, nullable=False, server_default="*"),
+    Column("can_write", Boolean, nullable=False, server_default=false()),
 )
 
 # One row per failed login, counted twice: under the account name and under the client address.
@@ -189,6 +198,20 @@ admin_lockouts = Table(
     Column("kind", String(8), primary_key=True),
     Column("key", String(200), primary_key=True),
     Column("until", Float, nullable=False),
+)
+
+# What was done on the desk, by whom: logins, failed logins, logouts, drafts, CSV downloads, API
+# token use, refusals, and account and token changes made with the command line (desk.audit).
+admin_audit = Table(
+    "admin_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("action", String(32), nullable=False),
+    Column("actor", String(ADMIN_NAME_CHARS)),  # the account or token name (as typed, for a failed login)
+    Column("actor_kind", String(8), nullable=False),  # "account" | "token" | "cli"
+    Column("site", String(64)),
+    Column("ip", String(64)),
+    Column("detail", Text),  # JSON object
 )
 
 # The tables that hold a person's data, by the name `guide forget-user` reports (see db.retention).

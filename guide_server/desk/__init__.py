@@ -1,8 +1,9 @@
 """The review desk: pages under /admin, its JSON API under /api/v1/admin/, and who may use them.
 
-``auth`` (accounts, sessions, lock-out, tokens), ``web`` (login, CSRF, language, errors,
-headers), ``pages`` and ``api`` (the figures, through ``figures`` and laid out by ``tables``),
-``drafts`` (FAQ stubs from unanswered questions), ``charts`` (SVG) and ``i18n`` (its words).
+``auth`` (accounts, sessions, lock-out, tokens), ``roles`` (what viewers, editors and admins may
+do, on which sites), ``audit`` (the log of desk actions), ``web`` (login, permissions, CSRF,
+language, errors), ``pages`` and ``api`` (the figures, through ``figures`` and laid out by
+``tables``), ``drafts`` (FAQ stubs from unanswered questions), ``charts`` (SVG) and ``i18n`` (its words).
 """
 
 from __future__ import annotations

@@ -1,19 +1,26 @@
 """The review desk's figures as JSON under /api/v1/admin/, for teams' own BI tools.
 
-Authenticated with an admin API token (``guide create-admin-token NAME``) sent as
-``Authorization: Bearer <token>``. Every endpoint takes ``site``, ``from`` and ``to`` (ISO dates,
-inclusive, in ADMIN_TIMEZONE; default the last 30 days) and answers with the same numbers as the
-desk's pages.
+Authenticated with an admin API token (``guide create-admin-token NAME --sites a,b [--write]``) sent
+as ``Authorization: Bearer <token>``. A token reads the sites it was given (403 ``forbidden_site``
+for another) and writes only with ``--write`` (403 ``forbidden_role``); every request with a token is
+in the audit log. Every figure takes ``site``, ``from`` and ``to`` (ISO dates, inclusive, in
+ADMIN_TIMEZONE; default the last 30 days) and answers with the same numbers as the desk's pages.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, jsonify, request
 
 from ..web.context import db
-from ..web.errors import ApiError
+from ..web.errors import ApiError, error_response
+from ..web.inputs import json_body
 from . import auth
 from . import figures as fig
+from .drafts import DraftError, DraftExists, draft_from_questions
+from .roles import WRITE
+from .web import audit, audit_refusal, authorize, needs
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
@@ -22,19 +29,37 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 def _require_token():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    name = auth.token_name(db(), token.strip()) if scheme.lower() == "bearer" else None
-    if name is None:
+    access = auth.token_access(db(), token.strip()) if scheme.lower() == "bearer" else None
+    if access is None:
         err = ApiError("an admin API token is required: Authorization: Bearer <token> (guide create-admin-token NAME)",
                        401, "unauthorized")
         return jsonify(err.to_dict()), 401, {"WWW-Authenticate": 'Bearer realm="guide-admin"'}
-    g.admin_token = name
+    g.desk_access = access
     return None
+
+
+bp.before_request(authorize)  # after the token: what it may do (reads, or writes with --write)
+
+
+@bp.errorhandler(ApiError)
+def _refused(err: ApiError):
+    audit_refusal(err)
+    return error_response(err)
 
 
 @bp.after_request
 def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
+    if "desk_access" in g and g.desk_access is not None:
+        audit("token_used", site=g.get("desk_site"), method=request.method, path=request.path,
+              status=response.status_code)
     return response
+
+
+def _query() -> fig.Query:
+    q = fig.parse_query(request.args, g.desk_access)
+    g.desk_site = q.site
+    return q
 
 
 def _answer(q: fig.Query, **figures):
@@ -43,33 +68,33 @@ def _answer(q: fig.Query, **figures):
 
 @bp.get("/overview")
 def overview():
-    q = fig.parse_query(request.args)
+    q = _query()
     return _answer(q, overview=fig.overview(q))
 
 
 @bp.get("/funnels")
 def funnels():
-    q = fig.parse_query(request.args)
+    q = _query()
     return _answer(q, funnels=fig.funnels(q))
 
 
 @bp.get("/stuck-points")
 def stuck_points():
-    q = fig.parse_query(request.args)
+    q = _query()
     limit = fig.int_param(request.args, "limit", 50, 1, 500)
     return _answer(q, stuck_points=fig.stuck_points(q, limit=limit))
 
 
 @bp.get("/stuck-points/users")
 def step_users():
-    q = fig.parse_query(request.args)
+    q = _query()
     tour, version, step = fig.step_params(request.args)
     return _answer(q, tour=tour, version=version, step=step, users=fig.step_users(q, tour, version, step))
 
 
 @bp.get("/users/<user>/timeline")
 def timeline(user: str):
-    q = fig.parse_query(request.args)
+    q = _query()
     if len(user) > fig.MAX_TEXT_PARAM:
         raise fig.bad("the user id is too long")
     return jsonify({"site": q.site, "user": user, "timeline": fig.user_timeline(q.site, user)})
@@ -77,28 +102,54 @@ def timeline(user: str):
 
 @bp.get("/unanswered")
 def unanswered():
-    q = fig.parse_query(request.args)
+    q = _query()
     return _answer(q, groups=fig.unanswered(q))
 
 
 @bp.get("/feedback")
 def feedback():
-    q = fig.parse_query(request.args)
+    q = _query()
     return _answer(q, faqs=fig.faq_feedback(q))
 
 
 @bp.get("/onboarding")
 def onboarding():
-    q = fig.parse_query(request.args)
+    q = _query()
     return _answer(q, weeks=fig.onboarding(q))
 
 
 @bp.get("/nps")
 def nps():
-    q = fig.parse_query(request.args)
+    q = _query()
     return _answer(q, nps=fig.nps(q))
 
 
+@bp.post("/drafts")
+@needs(WRITE)
+def drafts():
+    """An FAQ draft from unanswered questions of a site, as the desk's form makes (a token with --write)."""
+    body = json_body()
+    site = fig.site_param(body, g.desk_access)
+    g.desk_site = site
+    ids = body.get("question_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise fig.bad("'question_ids' must be a list of question ids (from GET /api/v1/admin/unanswered)")
+    fields = {k: body.get(k, "") for k in ("locale", "title", "slug")}
+    if not all(isinstance(v, str) for v in fields.values()):
+        raise fig.bad("'locale', 'title' and 'slug' must be strings")
+    try:
+        path, n = draft_from_questions(db(), Path(current_app.config["CONTENT_DIR"]), site, fields["locale"],
+                                       fields["slug"], fields["title"], ids, f"token {g.desk_access.name}")
+    except DraftExists as exc:
+        raise ApiError(f"a draft {exc} exists already; choose another slug", 409, "draft_exists") from None
+    except DraftError as exc:
+        raise fig.bad(str(exc)) from None
+    written = f"faq/{fields['locale']}/drafts/{path.name}"
+    audit("draft", site=site, file=written, questions=n)
+    return jsonify({"site": site, "path": written, "questions": n}), 201
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@needs("read")  # a 404 for every token, whatever the method
 def unknown(rest: str):
     raise ApiError(f"no admin endpoint /api/v1/admin/{rest[:100]}", 404, "not_found")

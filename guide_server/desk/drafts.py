@@ -12,12 +12,15 @@ from datetime import date
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import Engine
 
+from ..chat.store import questions_by_id
 from ..content.rules import LOCALES
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 MAX_TITLE = 200
 MAX_QUESTIONS = 200
+MAX_IDS = 500  # question ids one request may name
 
 
 class DraftError(ValueError):
@@ -79,3 +82,14 @@ def write_draft(content_dir: Path, locale: str, slug: str, title: str, questions
     except FileExistsError:
         raise DraftExists(f"{locale}/drafts/{slug}.md exists already") from None
     return path
+
+
+def draft_from_questions(engine: Engine, content_dir: Path, site: str, locale: str, slug: str, title: str,
+                         ids: list[str], author: str) -> tuple[Path, int]:
+    """The desk's and the API's draft: the questions of ``site`` with these ids (another site's are
+    not found), in the order given, written as a stub. Returns the file and how many questions it holds."""
+    ids = [i for i in ids if isinstance(i, str) and i][:MAX_IDS]
+    found = questions_by_id(engine, site, ids)
+    asked = [found[i] for i in ids if i in found]
+    path = write_draft(content_dir, locale, slug.strip() or suggest_slug(title), title, asked, author)
+    return path, len(asked)

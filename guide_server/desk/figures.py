@@ -18,6 +18,7 @@ from ..analytics import tours as tour_figures
 from ..search.errors import IndexUnavailable
 from ..web.context import db, search, tours
 from ..web.errors import ApiError
+from .roles import Access
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
@@ -65,12 +66,24 @@ def _date(args, name: str, default: date) -> date:
     return value
 
 
-def parse_query(args) -> Query:
-    """The site (default: the first configured) and the from/to dates (default: the last 30 days)."""
-    sites = current_app.config["SITES"]
-    site = args.get("site") or next(iter(sites))
-    if site not in sites:
-        raise bad(f"unknown site {site[:MAX_TEXT_PARAM]!r}; known: {', '.join(sites)}", "bad_site")
+def site_param(args, access: Access) -> str:
+    """The site asked for (default: the first the asker may see); another site is a 403, whoever asks."""
+    configured = current_app.config["SITES"]
+    mine = access.visible(configured)
+    if not mine:
+        raise ApiError("no site configured on this server is given to this account or token", 403, "no_sites")
+    site = args.get("site") or mine[0]
+    if not isinstance(site, str) or site not in configured:
+        raise bad(f"unknown site {str(site)[:MAX_TEXT_PARAM]!r}; known: {', '.join(mine)}", "bad_site")
+    if not access.sees(site):
+        raise ApiError(f"no access to site {site!r}; this account or token has: {', '.join(mine)}", 403,
+                       "forbidden_site", {"site": site, "sites": ", ".join(mine)})
+    return site
+
+
+def parse_query(args, access: Access) -> Query:
+    """The site (default: the first ``access`` may see) and the from/to dates (default: the last 30 days)."""
+    site = site_param(args, access)
     tz = zone()
     last = _date(args, "to", datetime.now(tz).date())
     first = _date(args, "from", last - timedelta(days=DEFAULT_DAYS - 1))

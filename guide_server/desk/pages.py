@@ -1,34 +1,46 @@
-"""The review desk's pages under /admin: overview, funnels, stuck points, unanswered, feedback, NPS.
+"""The review desk's pages under /admin: overview, funnels, stuck points, unanswered, feedback, NPS;
+for admins, the accounts and tokens, and the audit log.
 
-Every page reads ``site``, ``from`` and ``to`` (see ``figures.parse_query``); every table on
-a page is also a CSV download: the same URL with ``?format=csv&table=<name>``.
+Every page of figures reads ``site``, ``from`` and ``to`` (see ``figures.parse_query``), and shows
+only the sites the account is given; every table on a page is also a CSV download: the same URL
+with ``?format=csv&table=<name>``. What each role may open is ``roles``; ``web.authorize`` checks it.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
-from ..chat.store import questions_by_id
 from ..web.context import db
 from ..web.errors import ApiError
+from . import audit as audit_log
+from . import auth
 from . import figures as fig
 from . import tables as tab
 from .charts import funnel_svg, nps_svg
-from .drafts import DraftError, DraftExists, suggest_slug, write_draft
+from .drafts import DraftError, DraftExists, draft_from_questions, suggest_slug
 from .figures import Query, bad
+from .roles import MANAGE, READ, WRITE
 from .tables import TableData
-from .web import current_admin, require_login, t, tv, web_hooks
+from .web import audit, authorize, current_access, current_admin, needs, require_login, t, tv, visible_sites, web_hooks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 bp.before_request(require_login)  # first: an anonymous POST is refused before its CSRF token is even read
+bp.before_request(authorize)  # then the role: a viewer's POST is refused whatever it carries
 web_hooks(bp)
 
 NAV = (("admin.overview", "nav.overview"), ("admin.funnels", "nav.funnels"), ("admin.stuck", "nav.stuck"),
        ("admin.unanswered", "nav.unanswered"), ("admin.feedback", "nav.feedback"),
        ("admin.onboarding", "nav.onboarding"), ("admin.nps", "nav.nps"))
+ADMIN_NAV = (("admin.accounts", "nav.accounts"), ("admin.audit_page", "nav.audit"))
+
+
+def query() -> Query:
+    """This request's site and dates, for a site the account may see."""
+    return fig.parse_query(request.args, current_access())
 
 
 @bp.app_template_global()
@@ -40,25 +52,33 @@ def csv_url(table: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args, format="csv", table=table)
 
 
-def respond(template: str, q: Query, tables: list[TableData], **context):
-    """The page, or with ``?format=csv`` one of its tables (``&table=``, default the first)."""
-    g.admin_query = q
+def respond(template: str, q: Query | None, tables: list[TableData], **context):
+    """The page, or with ``?format=csv`` one of its tables (``&table=``, default the first); each
+    download is in the audit log. ``q`` is None on the pages about the desk itself (no site, no dates)."""
+    if q is not None:
+        g.admin_query = q
     fmt = request.args.get("format", "html")
     by_name = {t.name: t for t in tables}
     if fmt == "csv":
         name = request.args.get("table") or tables[0].name
         if name not in by_name:
             raise bad(f"no table {name[:50]!r} on this page; tables: {', '.join(by_name)}")
-        return tab.csv_response(by_name[name], t, f"{name}-{q.site}-{q.first}-{q.last}", tv)
+        period = {"from": q.first.isoformat(), "to": q.last.isoformat()} if q else {}
+        audit("export", site=q.site if q else None, path=request.path, table=name, rows=len(by_name[name].rows),
+              **period)
+        stem = f"{name}-{q.site}-{q.first}-{q.last}" if q else f"{name}-{date.today()}"
+        return tab.csv_response(by_name[name], t, stem, tv)
     if fmt != "html":
         raise bad("'format' must be html or csv")
-    return render_template(template, q=q, tables=by_name, nav=NAV, admin=current_admin(),
-                           sites=current_app.config["SITES"], **context)
+    access = current_access()
+    nav = NAV + (ADMIN_NAV if access.may(MANAGE) else ())
+    return render_template(template, q=q, tables=by_name, nav=nav, admin=current_admin(), access=access,
+                           sites=visible_sites(), **context)
 
 
 @bp.get("/")
 def overview():
-    q = fig.parse_query(request.args)
+    q = query()
     kpis = fig.overview(q)
     top = fig.stuck_points(q, limit=5)
     return respond("admin/overview.html", q, [tab.overview_table(kpis), _linked_stuck(q, top)], kpis=kpis)
@@ -66,7 +86,7 @@ def overview():
 
 @bp.get("/funnels")
 def funnels():
-    q = fig.parse_query(request.args)
+    q = query()
     tours = fig.funnels(q)
     charts = [funnel_svg(f"funnel-{n}", f["tour"], f["version"], f["steps"], t) for n, f in enumerate(tours)]
     per_tour = [tab.funnel_table([f]) for f in tours]
@@ -82,7 +102,7 @@ def _linked_stuck(q: Query, points: list[dict]) -> TableData:
 
 @bp.get("/stuck")
 def stuck():
-    q = fig.parse_query(request.args)
+    q = query()
     limit = fig.int_param(request.args, "limit", 50, 1, 500)
     points = fig.stuck_points(q, limit=limit)
     return respond("admin/stuck.html", q, [_linked_stuck(q, points)], points=points)
@@ -90,7 +110,7 @@ def stuck():
 
 @bp.get("/step")
 def step():
-    q = fig.parse_query(request.args)
+    q = query()
     tour, version, step_id = fig.step_params(request.args)
     point = next((p for p in fig.stuck_points(q, limit=10_000)
                   if p["tour"] == tour and p["version"] == version and p["step"] == step_id), None)
@@ -104,7 +124,7 @@ def step():
 
 @bp.get("/user")
 def user():
-    q = fig.parse_query(request.args)
+    q = query()
     pseudonym = fig.text_param(request.args, "user")
     events = tab.timeline_table(fig.user_timeline(q.site, pseudonym))
     return respond("admin/user.html", q, [events], user=pseudonym, keep={"user": pseudonym})
@@ -112,7 +132,7 @@ def user():
 
 @bp.get("/unanswered")
 def unanswered():
-    q = fig.parse_query(request.args)
+    q = query()
     groups = fig.unanswered(q)
     for group in groups:
         group["slug"] = suggest_slug(group["label"])
@@ -120,27 +140,27 @@ def unanswered():
 
 
 @bp.post("/unanswered/draft")
+@needs(WRITE)
 def draft():
-    q = fig.parse_query(request.form)
-    ids = [i for i in request.form.getlist("question_id") if i][:500]
+    q = fig.parse_query(request.form, current_access())
     locale = request.form.get("locale", "")
-    title = request.form.get("title", "")
-    slug = request.form.get("slug", "").strip() or suggest_slug(title)
-    found = questions_by_id(db(), q.site, ids)
-    asked = [found[i] for i in ids if i in found]  # in the group's order
     try:
-        path = write_draft(Path(current_app.config["CONTENT_DIR"]), locale, slug, title, asked, current_admin().name)
+        path, n = draft_from_questions(db(), Path(current_app.config["CONTENT_DIR"]), q.site, locale,
+                                       request.form.get("slug", ""), request.form.get("title", ""),
+                                       request.form.getlist("question_id"), current_admin().name)
     except DraftExists as exc:
         raise ApiError(t("draft.exists", path=str(exc)), 409, "draft_exists") from None
     except DraftError as exc:
         raise bad(str(exc)) from None
-    flash(t("draft.written", path=f"faq/{locale}/drafts/{path.name}", n=len(asked)))
+    written = f"faq/{locale}/drafts/{path.name}"
+    audit("draft", site=q.site, file=written, questions=n)
+    flash(t("draft.written", path=written, n=n))
     return redirect(url_for("admin.unanswered", **q.params()), 303)
 
 
 @bp.get("/feedback")
 def feedback():
-    q = fig.parse_query(request.args)
+    q = query()
     faqs = fig.faq_feedback(q)
     table = tab.feedback_table(faqs)
     for row in table.rows:
@@ -151,18 +171,42 @@ def feedback():
 
 @bp.get("/onboarding")
 def onboarding():
-    q = fig.parse_query(request.args)
+    q = query()
     return respond("admin/onboarding.html", q, [tab.onboarding_table(fig.onboarding(q))])
 
 
 @bp.get("/nps")
 def nps():
-    q = fig.parse_query(request.args)
+    q = query()
     data = fig.nps(q)
     chart = nps_svg("nps", data.get("weeks", []), t) if data.get("weeks") else None
     return respond("admin/nps.html", q, [tab.nps_weeks_table(data), tab.nps_comments_table(data)], data=data, chart=chart)
 
 
+# --- the desk itself: accounts and tokens, the audit log (admins) -----------------------------------
+
+@bp.get("/accounts")
+@needs(MANAGE)
+def accounts():
+    return respond("admin/accounts.html", None, [tab.accounts_table(auth.admin_rows(db())),
+                                                 tab.tokens_table(auth.token_rows(db()))])
+
+
+@bp.get("/audit")
+@needs(MANAGE)
+def audit_page():
+    action = request.args.get("action") or None
+    if action is not None and action not in audit_log.ACTIONS:
+        raise bad(f"'action' must be one of {', '.join(audit_log.ACTIONS)}")
+    actor = fig.text_param(request.args, "actor", required=False)
+    before = fig.int_param(request.args, "before", 0, 0) or None
+    entries = audit_log.entries(db(), action=action, actor=actor, before=before)
+    older = entries[-1]["id"] if len(entries) == audit_log.PAGE else None
+    return respond("admin/audit.html", None, [tab.audit_table(entries)], actions=audit_log.ACTIONS, action=action,
+                   actor=actor or "", older=older, newest=before is not None)
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST"])
+@needs(READ)  # a 404 for everyone, whatever the method
 def unknown(rest: str):
     raise NotFound()

@@ -120,6 +120,23 @@ def nps_comments_table(data: dict) -> TableData:
     return TableData("nps-comments", [col("at", "time"), col("score", "int"), col("comment")], list(data.get("comments", [])))
 
 
+def accounts_table(rows: list[dict]) -> TableData:
+    return TableData("accounts", [col("name"), col("role", "code"), col("sites", "code"), col("created_at", "time"),
+                                  col("last_login_at", "time")], list(rows))
+
+
+def tokens_table(rows: list[dict]) -> TableData:
+    rows = [{**r, "can_write": "write" if r["can_write"] else "read"} for r in rows]
+    return TableData("tokens", [col("name"), col("can_write", "code"), col("sites", "code"), col("created_at", "time"),
+                                col("last_used_at", "time")], rows)
+
+
+def audit_table(entries: list[dict]) -> TableData:
+    rows = [{**e, "detail": _detail(e.get("detail"))} for e in entries]
+    return TableData("audit", [col("at", "time"), col("action", "code"), col("actor"), col("actor_kind", "code"),
+                               col("site"), col("ip"), col("detail")], rows)
+
+
 def _signal_list(signals, name: Callable[[str], str] = str) -> list[str]:
     if isinstance(signals, dict):
         return [f"{name(k)} ×{v}" for k, v in signals.items() if v]

@@ -1,4 +1,5 @@
-"""The review desk's web plumbing: login and logout, the language switch, CSRF, HTML errors, headers."""
+"""The review desk's web plumbing: login and logout, who is asking and what they may do, the audit
+log's entries, the language switch, CSRF, HTML errors. Security headers: ``web.headers``."""
 
 from __future__ import annotations
 
@@ -14,16 +15,15 @@ from werkzeug.exceptions import HTTPException
 
 from ..web.context import db
 from ..web.errors import ApiError
+from . import audit as audit_log
 from . import auth
 from .i18n import LANGS, has, translate
+from .roles import NEEDS, READ, WRITE, Access
 
 bp = Blueprint("admin_session", __name__, url_prefix="/admin", static_folder="static")  # static: no login needed
 
 LANG_COOKIE = "guide_admin_lang"
 CSRF_FIELD = "csrf_token"
-# The desk needs no scripts and no third-party anything; inline SVG charts are plain markup.
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
 
 
 def init_app(app: Flask) -> None:
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["ADMIN_COOKIE_SECURE"])
     app.config["SESSION_COOKIE_NAME"] = "guide_admin"
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["ADMIN_SESSION_HOURS"])
-    if app.config["SECRET_KEY"] == "dev" and not app.testing:
+    if auth.default_secret_problem(app.config) and not app.testing:  # production refuses it: cli, gunicorn_conf
         app.logger.warning("SECRET_KEY is the default 'dev': set a long random value before using /admin")
     app.jinja_env.globals.update(t=t, tv=tv, csrf_token=csrf_token, lang=current_lang, LANGS=LANGS)
     app.jinja_env.filters.update(pct=fmt_pct, num=fmt_num, secs=fmt_secs, when=fmt_when)
@@ -48,9 +48,9 @@ def init_app(app: Flask) -> None:
 
 
 def web_hooks(blueprint: Blueprint) -> None:
-    """CSRF on every POST, HTML error pages and strict headers, for a blueprint of desk pages."""
+    """CSRF on every POST, HTML error pages and no caching, for a blueprint of desk pages."""
     blueprint.before_request(_check_csrf)
-    blueprint.after_request(_headers)
+    blueprint.after_request(_no_store)
     blueprint.register_error_handler(HTTPException, _html_error)
     blueprint.register_error_handler(ApiError, _html_error)
 
@@ -125,6 +125,21 @@ def current_admin() -> auth.Admin | None:
     return g.admin
 
 
+def current_access() -> Access | None:
+    """Who is asking: the API's token (set by ``api``), else the signed-in account, else None."""
+    if "desk_access" not in g:
+        admin = current_admin()
+        g.desk_access = admin.access() if admin else None
+    return g.desk_access
+
+
+def visible_sites() -> dict[str, dict]:
+    """The configured sites the current account or token may see, in the configuration's order."""
+    sites = current_app.config["SITES"]
+    access = current_access()
+    return {key: sites[key] for key in access.visible(sites)} if access else {}
+
+
 def require_login():
     """``before_request`` for pages: anonymous GETs go to the login form, anything else is refused."""
     if current_admin() is not None:
@@ -132,6 +147,41 @@ def require_login():
     if request.method in ("GET", "HEAD"):
         return redirect(url_for("admin_session.login", next=request.full_path.rstrip("?")))
     abort(401)
+
+
+def needs(permission: str):
+    """Mark a view as needing ``permission`` (roles.READ, WRITE or MANAGE). Unmarked views need READ
+    for GET and WRITE for any other method, so a form added later is not open to viewers."""
+    def mark(view):
+        view.desk_permission = permission
+        return view
+    return mark
+
+
+def authorize():
+    """``before_request`` after the login or token check: the view's permission for the asker's role."""
+    view = current_app.view_functions.get(request.endpoint)
+    default = READ if request.method in ("GET", "HEAD", "OPTIONS") else WRITE
+    permission = getattr(view, "desk_permission", default)
+    access = current_access()
+    if not access.may(permission):
+        raise ApiError(f"the role {access.role} may not do this: it needs {NEEDS[permission]} "
+                       "(an admin changes roles with guide admins set-role)", 403, "forbidden_role",
+                       {"role": access.role, "needs": NEEDS[permission]})
+    return None
+
+
+def audit(action: str, site: str | None = None, actor: str | None = None, **detail) -> None:
+    """An entry in the audit log for the current request, by the current account or token."""
+    access = current_access() if actor is None else None
+    audit_log.record(db(), action, actor or (access.name if access else None), access.kind if access else "account",
+                     site, client_ip(), **detail)
+
+
+def audit_refusal(err: ApiError) -> None:
+    """A 403 is worth an entry: someone tried a role's or a site's limits."""
+    if err.status == 403 and current_access() is not None:
+        audit("denied", site=(err.details or {}).get("site"), code=err.code, method=request.method, path=request.path)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -148,10 +198,12 @@ def login():
     window = cfg["ADMIN_LOCKOUT_MINUTES"] * 60
     until = auth.locked_until(db(), name, client_ip())
     if until is not None:
+        audit("login_failed", actor=auth.normalise_name(name) or "-", reason="locked")
         return _locked(until)
     admin = auth.verify_password(db(), name, password) if name and password else None
     if admin is None:
-        auth.record_failure(db(), name, client_ip(), cfg["ADMIN_LOCKOUT_FAILURES"], window)
+        locked = auth.record_failure(db(), name, client_ip(), cfg["ADMIN_LOCKOUT_FAILURES"], window)
+        audit("login_failed", actor=auth.normalise_name(name) or "-", reason="password", locked_now=locked)
         return render_template("admin/login.html", next=request.form.get("next", ""), failed=True, name=name), 401
     auth.clear_failures(db(), name)
     sid = auth.start_session(db(), admin, cfg["ADMIN_SESSION_HOURS"] * 3600)
@@ -159,6 +211,8 @@ def login():
     session.permanent = True
     session["sid"] = sid
     csrf_token()
+    g.admin, g.desk_access = admin, admin.access()
+    audit("login")
     return redirect(safe_next(request.form.get("next")), 303)
 
 
@@ -172,6 +226,8 @@ def _locked(until: float):
 
 @bp.post("/logout")
 def logout():
+    if current_admin() is not None:
+        audit("logout")
     auth.end_session(db(), session.get("sid"))
     session.clear()
     return redirect(url_for("admin_session.login"), 303)
@@ -179,11 +235,7 @@ def logout():
 
 # --- responses -----------------------------------------------------------------------------------
 
-def _headers(response):
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -191,11 +243,18 @@ def _headers(response):
 def _html_error(exc):
     if isinstance(exc, ApiError):
         status, detail = exc.status, exc.message
+        audit_refusal(exc)
     else:
         status, detail = exc.code or 500, exc.description
     known = {"csrf": "error.csrf", "too_long": "error.too_long"}
-    message = t(known[detail]) if detail in known else (detail if isinstance(exc, ApiError) else t(f"error.{status}"))
-    return render_template("admin/error.html", status=status, message=message), status
+    if isinstance(exc, ApiError) and has(f"error.{exc.code}"):  # the desk's own refusals, in the reader's language
+        message = t(f"error.{exc.code}", **{k: tv(v) for k, v in (exc.details or {}).items()})
+    elif detail in known:
+        message = t(known[detail])
+    else:
+        message = detail if isinstance(exc, ApiError) else t(f"error.{status}")
+    # g.admin, not current_admin(): an error page must not query a database that may be the error
+    return render_template("admin/error.html", status=status, message=message, admin=g.get("admin")), status
 
 
 # --- formatting (Jinja filters, also used for CSV cells) -----------------------------------------

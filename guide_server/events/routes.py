@@ -7,7 +7,7 @@ import time
 from flask import Blueprint, current_app, jsonify
 
 from .. import metrics
-from ..web import inputs
+from ..web import identity, inputs
 from ..web.context import services
 from ..web.sites import site_key
 from .ingest import MAX_BATCH_BYTES, parse_batch
@@ -22,6 +22,7 @@ bp = Blueprint("events", __name__)
 def post_events():
     payload = inputs.batch_body(MAX_BATCH_BYTES)
     site = site_key(payload)
+    identity.person(site, payload.get("user"), identity.token_of(payload))  # a user the site vouches for
     s = services()
     now = time.time()
     batch = parse_batch(s.pseudonym_key, site, payload, now)

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from .. import privacy
 from ..content.rules import visible_to
-from ..web import inputs
+from ..web import identity, inputs
 from ..web.context import db, site_settings, stored_id, surveys, tours
 from ..web.errors import ApiError
 from ..web.sites import site_key
@@ -128,10 +128,13 @@ def _locale_for(asked: str | None, visitor: Visitor) -> str:
 def identify():
     payload = inputs.json_body()
     site = site_key(payload)
-    user = inputs.person_id(payload.get("user"))
+    who = identity.person(site, payload.get("user"), identity.token_of(payload))
+    user = who.user
     if user is None:
         raise ApiError("'user' is required: the host app's id of the signed-in user", 400, "missing_user")
-    traits = inputs.traits(payload.get("traits", {}))
+    unsigned = inputs.traits(payload.get("traits", {}))
+    # a verified site targets by the traits its server signed; those the browser sent are not kept
+    traits = (who.traits or {}) if who.claims else unsigned
     locale = inputs.locale(payload.get("locale"))
     try:
         merged = store.save_traits(db(), site, stored_id(site, user), traits, locale, inputs.MAX_TRAITS)
@@ -139,13 +142,14 @@ def identify():
         raise ApiError(f"the user would have {exc.count} traits; at most {inputs.MAX_TRAITS}", 413,
                        "traits_too_big") from None
     remember_seen(db(), site, stored_id(site, user))
-    return jsonify({"user": user, "traits": merged})
+    return jsonify({"user": user, "traits": merged, "verified": bool(who.claims),
+                    "ignored_traits": sorted(unsigned) if who.claims else []})
 
 
 @bp.get("/api/v1/tours")
 def page_tours():
     site = site_key()
-    user = inputs.person_id(request.args.get("user"))
+    user = identity.person(site, request.args.get("user"), identity.token_of()).user
     page = _page(request.args.get("url"))
     asked = inputs.locale(request.args.get("locale"))
     content = tours()
@@ -176,7 +180,7 @@ def _survey(site: str, user: str | None, page: Page | None, visitor: Visitor, lo
 @bp.get("/api/v1/tours/<tour_id>")
 def one_tour(tour_id: str):
     site = site_key()
-    user = inputs.person_id(request.args.get("user"))
+    user = identity.person(site, request.args.get("user"), identity.token_of()).user
     asked = inputs.locale(request.args.get("locale"))
     content = tours()
     tour = _tour_for_site(content, tour_id, site)
@@ -200,7 +204,7 @@ def _updated_checklists(content: TourSet, site: str, user: str | None, locale: s
 def tour_progress():
     payload = inputs.json_body()
     site = site_key(payload)
-    user = inputs.person_id(payload.get("user"))
+    user = identity.person(site, payload.get("user"), identity.token_of(payload)).user
     content = tours()
     tour = _tour_for_site(content, payload.get("tour"), site)
     version, step, status = payload.get("version"), payload.get("step"), payload.get("status")
@@ -256,7 +260,7 @@ def _save_order(payload: dict) -> tuple[str | None, int | None]:
 def track():
     payload = inputs.json_body()
     site = site_key(payload)
-    user = inputs.person_id(payload.get("user"))
+    user = identity.person(site, payload.get("user"), identity.token_of(payload)).user
     name = inputs.event_name(payload.get("name"))
     inputs.props(payload.get("props"))
     inputs.url(payload.get("url"))

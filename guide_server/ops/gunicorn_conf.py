@@ -8,7 +8,8 @@
   master and shared by the forked workers, copy-on-write; what keeps those pages shared is below
   (``pre_fork``, ``_fewer_heaps``) and in docs/operations.md, "Memory";
 - a short graceful timeout: on SIGTERM, chats get a close frame and requests in flight finish;
-- JSON logs on stderr, with the request log as the access log (``LOG_FORMAT``).
+- JSON logs on stderr, with the request log as the access log (``LOG_FORMAT``);
+- no start with the default ``SECRET_KEY`` (``_refuse_default_secret``).
 
 Anything given on the command line (``-w 4``, ``--threads 16``, ``-b``) wins over this file.
 """
@@ -55,4 +56,20 @@ def pre_fork(server, worker):
     gc.freeze()
 
 
+def _refuse_default_secret() -> None:
+    """Stop at once, before the preloaded app loads its models, when SECRET_KEY is the default:
+    a server with it signs desk sessions that anyone can forge. (``guide serve --prod`` likewise;
+    bad settings are left for the app to report.)"""
+    from guide_server.config import instance_path, load_config
+    from guide_server.desk.auth import default_secret_problem
+
+    try:
+        problem = default_secret_problem(load_config(instance_path()))
+    except ValueError:
+        return
+    if problem:
+        raise SystemExit(f"error: {problem}")
+
+
 _fewer_heaps()
+_refuse_default_secret()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, render_template, request
+import time
 
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+
+from ..web import inputs
 from ..web.context import services
+from ..web.errors import ApiError
+from ..web.identity import sign
 
 # Short freshness, then a cheap revalidation (304) by ETag: customers' pages pick up a new widget
 # within minutes without a versioned URL in their snippet.
@@ -40,3 +45,20 @@ def demo(page: str = ""):
     response = make_response(render_template("demo/index.html"))
     response.headers["Content-Security-Policy"] = DEMO_CSP
     return response
+
+
+@bp.post("/demo/token")
+def demo_token():
+    """The demo app's own server: it signs who is signed in to the demo, as a customer's server does
+    for its users (docs/embed.md, "Identity verification"). ``token`` is null when the demo site
+    does not verify its users."""
+    payload = inputs.json_body()
+    user = inputs.person_id(payload.get("user"))
+    if user is None:
+        raise ApiError("'user' is required", 400, "missing_user")
+    plan = payload.get("plan") if payload.get("plan") in ("free", "pro") else "free"
+    site = current_app.config["SITES"].get("demo")
+    if site is None or not site["identity_secrets"]:
+        return jsonify({"token": None})
+    claims = {"sub": user, "aud": "demo", "exp": int(time.time()) + 3600, "traits": {"plan": plan, "role": "admin"}}
+    return jsonify({"token": sign(claims, site["identity_secrets"][0])})

@@ -180,7 +180,7 @@ def test_site_scoped_faqs_stay_with_their_site(tmp_path):
     })
     build(root, tmp_path / "idx", MODELS, progress=False)
     app = create_app({"INDEX_DIR": str(tmp_path / "idx"), "DATABASE_URL": f"sqlite:///{tmp_path / 'db'}",
-                      "RELOAD_INTERVAL": 0, "SITES": {"demo": {}, "acme": {}}})
+                      "RELOAD_INTERVAL": 0, "SITES": {"demo": {"identity": "open"}, "acme": {"identity": "open"}}})
     client = app.test_client()
     assert_error(client.get("/api/v1/faq/en-acme-erp?site=demo"), 404, "unknown_faq")
     faq = client.get("/api/v1/faq/en-acme-erp?site=acme").get_json()

@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 from tests.support import Gunicorn, make_event, postgres_schema
 
 SETTINGS = {"PSEUDONYM_KEY": "two-instances", "RELOAD_INTERVAL": "0",
-            "SITES": {"demo": {"origins": ["http://host.example"]}}}
+            "SITES": {"demo": {"identity": "open", "origins": ["http://host.example"]}}}
 
 
 @pytest.fixture

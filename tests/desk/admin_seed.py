@@ -151,7 +151,7 @@ def make_app(tmp_path, **overrides):
         "INDEX_DIR": str(tmp_path / "no-index"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}",
         "RELOAD_INTERVAL": 0,
-        "SITES": {"demo": {"name": "請求クラウド", "origins": []}, "other": {"origins": []}},
+        "SITES": {"demo": {"name": "請求クラウド", "identity": "open", "origins": []}, "other": {"identity": "open", "origins": []}},
         **overrides,
     })
 

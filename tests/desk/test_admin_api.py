@@ -97,11 +97,12 @@ def test_stuck_points_are_the_desks_figures(app, api):
     assert [p["score"] for p in body["stuck_points"]] == sorted((p["score"] for p in body["stuck_points"]), reverse=True)
     # exactly what analytics computes for the same range
     from guide_server.desk.figures import parse_query
+    from guide_server.desk.roles import Access
 
     with app.test_request_context("/?from=2020-01-01&to=2029-12-30"):
         from flask import request
 
-        q = parse_query(request.args)
+        q = parse_query(request.args, Access("bi", "token", "viewer", None))
     assert body["stuck_points"] == tour_figures.stuck_points(services(app).db, SITE, q.start, q.end)
 
 

@@ -102,8 +102,8 @@ def make_app(tmp_path: Path, tours: dict[str, str]):
     return create_app({
         "TESTING": True, "CONTENT_DIR": str(content), "INDEX_DIR": str(tmp_path / "no-index"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'guide.db'}", "RELOAD_INTERVAL": 0,
-        "SITES": {"demo": {"origins": ["http://host.example"], "support": "mailto:help@example.com"},
-                  "other": {"origins": [], "support": ""}},
+        "SITES": {"demo": {"identity": "open", "origins": ["http://host.example"], "support": "mailto:help@example.com"},
+                  "other": {"identity": "open", "origins": [], "support": ""}},
     })
 
 
@@ -202,7 +202,8 @@ def test_one_tour_whatever_the_targeting(client):
 
 def test_identify_merges_traits_and_they_target(client, tours_app):
     resp = client.post("/api/v1/identify", json={"site": "demo", "user": "u1", "traits": {"plan": "free", "seats": 3}})
-    assert resp.status_code == 200 and resp.get_json() == {"user": "u1", "traits": {"plan": "free", "seats": 3}}
+    assert resp.status_code == 200 and resp.get_json() == {"user": "u1", "traits": {"plan": "free", "seats": 3},
+                                                           "verified": False, "ignored_traits": []}
     assert "pro-hint" not in ids(tours(client))
     body = client.post("/api/v1/identify", json={"site": "demo", "user": "u1", "traits": {"plan": "pro", "seats": None}}).get_json()
     assert body["traits"] == {"plan": "pro"}
@@ -215,7 +216,7 @@ def test_identify_merges_traits_and_they_target(client, tours_app):
 
 def test_numeric_user_ids_are_text(client):
     body = client.post("/api/v1/identify", json={"site": "demo", "user": 42, "traits": {"a": True}}).get_json()
-    assert body == {"user": "42", "traits": {"a": True}}
+    assert body == {"user": "42", "traits": {"a": True}, "verified": False, "ignored_traits": []}
     post_progress(client, "welcome", "completed", user=42)
     assert "welcome" not in ids(tours(client, user="42"))
 

@@ -4,7 +4,7 @@ import pytest
 
 from tests.support import Gunicorn
 
-SITES = {"demo": {"origins": ["http://host.example"], "support": "mailto:help@example.com"}}
+SITES = {"demo": {"identity": "open", "origins": ["http://host.example"], "support": "mailto:help@example.com"}}
 
 
 @pytest.fixture

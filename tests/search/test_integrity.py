@@ -350,7 +350,7 @@ class Askers:
 def _serve(index_dir: Path, instance: Path) -> Gunicorn:
     instance.mkdir()
     return Gunicorn(instance, {"INDEX_DIR": str(index_dir), "DATABASE_URL": f"sqlite:///{instance / 'guide.db'}",
-                               "SITES": {"demo": {"origins": []}}, "RELOAD_INTERVAL": "0.2"})
+                               "SITES": {"demo": {"identity": "open", "origins": []}}, "RELOAD_INTERVAL": "0.2"})
 
 
 def _served_everywhere(server: Gunicorn, build_id: str, limit: float = 30) -> bool:

@@ -72,7 +72,7 @@ def guide(sample_index, tmp_path_factory):
         "INDEX_DIR": str(sample_index),
         "DATABASE_URL": f"sqlite:///{root / 'guide.db'}",
         "RELOAD_INTERVAL": 0,
-        "SITES": {"demo": {"origins": [], "support": SUPPORT}, "e2e": {"origins": [], "support": SUPPORT}},
+        "SITES": {"demo": {"identity": "open", "origins": [], "support": SUPPORT}, "e2e": {"identity": "open", "origins": [], "support": SUPPORT}},
     })
     assert not services(app).tours.errors, services(app).tours.errors
     app.register_blueprint(fixture_pages())

@@ -3,6 +3,7 @@
 // Uses nothing from earlier files.
 const state = {
   user: null, // the host app's user id from Guide('identify'), or null: anonymous (95-api.js)
+  // token: the user's token signed by the host app's server, sent with each request (95-api.js, 35-transport.js)
   traits: null, // the user's traits for targeting; anonymous users' stay in localStorage (95-api.js)
   locale: null, // 'ja' or 'en' from Guide('identify'), else null: data-locale, then <html lang> (95-api.js)
   anon: null, // this browser's random id for an anonymous user, read once from localStorage (30-storage.js)

@@ -9,12 +9,13 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   // HTTP: text/plain keeps cross-origin POSTs "simple" (no preflight). Always a promise, even when
   // the host's fetch throws: a caller (Guide('reset')) never stops half-way. A refusal carries the
   // status and the response's Retry-After (null when absent, or hidden by CORS).
+  // The signed-in user's token goes with every request: in the body, else (GET) in a header.
   function http(path, body, keepalive) {
-    const init = { credentials: 'omit' };
+    const init = { credentials: 'omit' }, token = state.token;
+    if (token && !body) init.headers = { 'X-Guide-Token': token };
     if (body) {
       init.method = 'POST';
-      init.body = JSON.stringify(Object.assign({ site: SITE }, body));
-      init.headers = { 'Content-Type': 'text/plain;charset=UTF-8' };
+      init.body = JSON.stringify(Object.assign({ site: SITE, token }, body)); // a string: text/plain;charset=UTF-8
       init.keepalive = !!keepalive; // progress must survive a click that leaves the page
     }
     return new Promise((res) => res(w.fetch(API + '/api/v1/' + path, init)))
@@ -79,7 +80,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   }
   // ask or feedback: over the socket, else POST /ask or /feedback
   const converse = (type, body) => new Promise((res, rej) => {
-    const s = connect(), id = ++lastMessage, send = () => s.send(JSON.stringify(Object.assign({ type, id }, body)));
+    const s = connect(), id = ++lastMessage, send = () => s.send(JSON.stringify(Object.assign({ type, id, token: state.token }, body)));
     if (!s || s.readyState > 1) throw 0;
     replies[id] = [res, rej];
     s.readyState ? send() : on(s, 'open', send);
@@ -109,7 +110,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   on(w, 'online', () => flush(wait = 0));
   // ctx: the tour, version, step and step_index the event is about (or nothing)
   function track(type, ctx, props) {
-    queue.push([JSON.stringify({ user: state.user || undefined, anon: state.user ? undefined : anonId(), session: TAB }),
+    queue.push([JSON.stringify({ user: state.user || undefined, token: state.token, anon: state.user ? undefined : anonId(), session: TAB }),
       Object.assign({ id: randomId(), type, at: Date.now(), url: pageUrl() }, ctx, props && { props })]);
     if (queue.length > MAX) dropped += queue.splice(0, queue.length - MAX).length;
     if (queue.length > 19) flush();

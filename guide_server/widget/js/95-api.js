@@ -10,6 +10,7 @@ const commands = {
     const user = o.id == null || o.id === '' ? null : String(o.id);
     if (user !== state.user && state.tour) state.tour.end(null);
     state.user = user;
+    state.token = user && o.token; // signed by the host app's server for this user (docs/embed.md)
     state.traits = o.traits && typeof o.traits === 'object' ? o.traits : state.traits;
     if (STRINGS[o.locale]) state.locale = o.locale;
     if (user) chain(() => http('identify', { user, traits: state.traits || {}, locale: state.locale || undefined }));
@@ -33,7 +34,7 @@ const commands = {
     state.runs.forEach((r) => r.end(null));
     state.hints = {};
     state.ended.clear();
-    state.user = state.traits = state.locale = state.anon = null;
+    state.user = state.token = state.traits = state.locale = state.anon = null;
     checklists.reset();
     try { w.localStorage.removeItem(KEY) } catch (_) { /* blocked */ }
     chat.reset();

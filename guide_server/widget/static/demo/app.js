@@ -74,8 +74,13 @@ window.Guide = window.Guide || function () { (window.Guide.q = window.Guide.q ||
   const local = (v) => (typeof v === 'string' ? v : v[state.lang]);
   const yen = (n) => '¥' + Number(n).toLocaleString('ja-JP');
 
+  // Who is signed in: the demo's own server signs the user and their traits (POST /demo/token), as a
+  // customer's server does (docs/embed.md, "Identity verification"); the widget sends the token on.
   function identify() {
-    Guide('identify', { id: state.user, traits: { plan: state.plan, role: 'admin' }, locale: state.lang });
+    const user = state.user, plan = state.plan;
+    fetch('/demo/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user, plan }) })
+      .then((r) => r.json())
+      .then(({ token }) => Guide('identify', { id: user, token, traits: token ? undefined : { plan, role: 'admin' }, locale: state.lang }));
   }
   identify();
 
