@@ -39,7 +39,7 @@ DEMO_SITE = {
     "name": "請求クラウド (demo)",
     "origins": ["http://127.0.0.1:5000", "http://localhost:5000"],
     "support": "mailto:support@example.com",
-    # the demo app's own server signs its users' tokens (/demo/token): this secret is public, so a
+    # the demo app's own server signs its users' tokens (widget/routes.py): this secret is public, so a
     # server that keeps the demo site must not keep real users in it
     "identity_secrets": ["demo-only-identity-secret-it-is-public-do-not-reuse"],
 }

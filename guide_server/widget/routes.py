@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import string
 import time
 
 from flask import Blueprint, current_app, jsonify, make_response, render_template, request
@@ -37,28 +40,56 @@ def embed_js():
     return response.make_conditional(request)
 
 
+# Who is signed in to the demo: its own server keeps the user and the plan in cookies, as a
+# customer's app keeps its session, and signs them into each page it renders.
+DEMO_USER, DEMO_PLAN = "guide_demo_user", "guide_demo_plan"
+DEMO_PLANS = ("free", "pro")
+_DEMO_USER = re.compile(r"demo-[a-z0-9]{8}")
+
+
+def _demo_session(new_user: bool = False, plan: str | None = None) -> dict:
+    """The demo's signed-in user, their plan and the token the widget needs (null when the demo site
+    does not verify its users, e.g. a server that made it ``open``)."""
+    user = request.cookies.get(DEMO_USER, "")
+    if new_user or not _DEMO_USER.fullmatch(user):
+        user = "demo-" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+    if plan not in DEMO_PLANS:
+        plan = request.cookies.get(DEMO_PLAN) if request.cookies.get(DEMO_PLAN) in DEMO_PLANS else "free"
+    site = current_app.config["SITES"].get("demo")
+    token = None
+    if site is not None and site["identity_secrets"]:
+        claims = {"sub": user, "aud": "demo", "exp": int(time.time()) + 3600, "traits": {"plan": plan, "role": "admin"}}
+        token = sign(claims, site["identity_secrets"][0])
+    return {"user": user, "plan": plan, "token": token}
+
+
+def _keep(response, session: dict):
+    for name, value in ((DEMO_USER, session["user"]), (DEMO_PLAN, session["plan"])):
+        response.set_cookie(name, value, max_age=365 * 86400, httponly=True, samesite="Lax", path="/demo")
+    return response
+
+
 @bp.get("/demo")
 @bp.get("/demo/")
 @bp.get("/demo/<path:page>")
 def demo(page: str = ""):
-    """Every page of the demo app is the same shell; its script renders the page for the URL."""
-    response = make_response(render_template("demo/index.html"))
+    """Every page of the demo app is the same shell; its script renders the page for the URL. The
+    page carries its user's token, signed as it is rendered (docs/embed.md, "Identity verification"),
+    so that the app's script hands it to the widget before the widget asks for anything."""
+    session = _demo_session()
+    response = make_response(render_template("demo/index.html", session=session))
     response.headers["Content-Security-Policy"] = DEMO_CSP
-    return response
+    response.headers["Cache-Control"] = "no-store"  # the page holds a token
+    return _keep(response, session)
 
 
-@bp.post("/demo/token")
-def demo_token():
-    """The demo app's own server: it signs who is signed in to the demo, as a customer's server does
-    for its users (docs/embed.md, "Identity verification"). ``token`` is null when the demo site
-    does not verify its users."""
+@bp.post("/demo/session")
+def demo_session():
+    """The demo's settings: ``{"plan": "pro"}`` changes the signed-in user's plan, ``{"reset": true}``
+    signs in a new user; answers the new ``{user, plan, token}``."""
     payload = inputs.json_body()
-    user = inputs.person_id(payload.get("user"))
-    if user is None:
-        raise ApiError("'user' is required", 400, "missing_user")
-    plan = payload.get("plan") if payload.get("plan") in ("free", "pro") else "free"
-    site = current_app.config["SITES"].get("demo")
-    if site is None or not site["identity_secrets"]:
-        return jsonify({"token": None})
-    claims = {"sub": user, "aud": "demo", "exp": int(time.time()) + 3600, "traits": {"plan": plan, "role": "admin"}}
-    return jsonify({"token": sign(claims, site["identity_secrets"][0])})
+    plan = payload.get("plan")
+    if plan is not None and plan not in DEMO_PLANS:
+        raise ApiError(f"'plan' must be one of {', '.join(DEMO_PLANS)}", 400, "invalid_plan")
+    session = _demo_session(new_user=payload.get("reset") is True, plan=plan)
+    return _keep(jsonify(session), session)

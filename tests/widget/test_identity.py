@@ -1,5 +1,5 @@
-"""The demo's signed flow in Chromium: the demo app's server signs its user (POST /demo/token), the
-widget sends the token with every request that names the user, and the server believes only that."""
+"""The demo's signed flow in Chromium: the demo app's server signs its user into the page it renders,
+the widget sends the token with every request that names the user, and the server believes only that."""
 
 from __future__ import annotations
 
@@ -43,8 +43,9 @@ def test_the_demo_signs_its_user_and_the_widget_carries_the_token(browser, signe
     assert body["traits"] == {"plan": "free", "role": "admin"}  # from the token, not the page
     page.wait_for_function("() => !!document.querySelector('guide-widget')")
     page.wait_for_timeout(1500)
-    tours = [r for r in seen if "/api/v1/tours?" in r.url and "user=" in r.url]
-    assert tours and all(r.headers.get("x-guide-token") for r in tours)
+    tours = [r for r in seen if "/api/v1/tours?" in r.url]
+    # the token is in the page before the widget loads: not one request as an anonymous visitor first
+    assert tours and all("user=" in r.url and r.headers.get("x-guide-token") for r in tours), [r.url for r in tours]
     assert all(r.response() is not None and r.response().status == 200 for r in tours)
     posts = [r for r in seen if r.method == "POST" and "user" in (r.post_data or "")]
     assert posts and all(json.loads(r.post_data).get("token") for r in posts)
@@ -56,4 +57,32 @@ def test_the_demo_signs_its_user_and_the_widget_carries_the_token(browser, signe
     assert forged.value.status == 403
     assert forged.value.json()["error"]["code"] == "user_token_mismatch"
     assert not errors, errors
+
+    # the plan is changed through the demo's server, which signs it: the widget then trusts "pro"
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/identify")):
+        page.goto("/demo/settings")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/identify")) as changed:
+        page.select_option("#plan", "pro")
+    assert changed.value.json()["traits"] == {"plan": "pro", "role": "admin"}
+    assert changed.value.json()["user"] == body["user"]  # the same user, signed anew
+    assert not errors, errors
     context.close()
+
+
+def test_the_demo_session_is_the_servers_and_refuses_a_bad_plan(signed):
+    import urllib.error
+    import urllib.request
+
+    def post(body: dict):
+        request = urllib.request.Request(signed.url + "/demo/session", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, first = post({"plan": "pro"})
+    assert status == 200 and first["plan"] == "pro" and first["user"].startswith("demo-") and first["token"]
+    status, error = post({"plan": "enterprise"})
+    assert status == 400 and error["error"]["code"] == "invalid_plan"

@@ -60,29 +60,34 @@ window.Guide = window.Guide || function () { (window.Guide.q = window.Guide.q ||
   };
   const keep = (key, value) => { try { localStorage.setItem('demo-' + key, JSON.stringify(value)); } catch (e) { /* private mode */ } };
 
+  // Who is signed in: the demo's server keeps the user and their plan, and signs them into the page
+  // it renders (a <meta>), as a customer's server does (docs/embed.md, "Identity verification").
+  const signedIn = JSON.parse(document.querySelector('meta[name=demo-session]').content);
   const state = {
     lang: saved('lang', 'ja'),
-    plan: saved('plan', 'free'),
-    user: saved('user', null),
+    plan: signedIn.plan,
+    user: signedIn.user,
+    token: signedIn.token,
     invoices: saved('invoices', SAMPLE),
   };
-  if (!state.user) {
-    state.user = 'demo-' + Math.random().toString(36).slice(2, 10);
-    keep('user', state.user);
-  }
   const t = () => TEXT[state.lang];
   const local = (v) => (typeof v === 'string' ? v : v[state.lang]);
   const yen = (n) => '¥' + Number(n).toLocaleString('ja-JP');
 
-  // Who is signed in: the demo's own server signs the user and their traits (POST /demo/token), as a
-  // customer's server does (docs/embed.md, "Identity verification"); the widget sends the token on.
+  // The widget sends the token on; its traits (the plan) are the ones tours may trust. Without a
+  // token (a server whose demo site does not verify users) the page's own traits are used.
   function identify() {
-    const user = state.user, plan = state.plan;
-    fetch('/demo/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user, plan }) })
-      .then((r) => r.json())
-      .then(({ token }) => Guide('identify', { id: user, token, traits: token ? undefined : { plan, role: 'admin' }, locale: state.lang }));
+    const traits = state.token ? undefined : { plan: state.plan, role: 'admin' };
+    Guide('identify', { id: state.user, token: state.token, traits, locale: state.lang });
   }
   identify();
+
+  // A change of who is signed in, or of their plan, goes through the demo's server, which signs anew.
+  function changeSession(change) {
+    return fetch('/demo/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(change) })
+      .then((r) => r.json())
+      .then((session) => { Object.assign(state, session); identify(); });
+  }
 
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
@@ -193,7 +198,7 @@ window.Guide = window.Guide || function () { (window.Guide.q = window.Guide.q ||
     return [
       el('h1', null, x.settingsTitle),
       el('p', null, el('label', { for: 'plan' }, x.plan),
-        select('plan', state.plan, [['free', x.free], ['pro', x.pro]], (e) => { state.plan = e.target.value; keep('plan', state.plan); identify(); })),
+        select('plan', state.plan, [['free', x.free], ['pro', x.pro]], (e) => changeSession({ plan: e.target.value }))),
       el('p', { class: 'hint' }, x.planNote),
       el('p', null, el('label', { for: 'language' }, x.language),
         select('language', state.lang, [['ja', '日本語'], ['en', 'English']], (e) => setLang(e.target.value))),
@@ -234,14 +239,10 @@ window.Guide = window.Guide || function () { (window.Guide.q = window.Guide.q ||
   }
 
   function resetDemo() {
-    for (const key of ['user', 'plan', 'invoices']) localStorage.removeItem('demo-' + key);
-    state.user = 'demo-' + Math.random().toString(36).slice(2, 10);
-    state.plan = 'free';
+    localStorage.removeItem('demo-invoices');
     state.invoices = SAMPLE;
-    keep('user', state.user);
     Guide('reset');
-    identify();
-    go('/demo');
+    changeSession({ reset: true, plan: 'free' }).then(() => go('/demo'));
   }
 
   document.addEventListener('DOMContentLoaded', () => {
