@@ -11,6 +11,8 @@ import urllib.request
 import pytest
 import websocket
 
+from .conftest import SITES
+
 ASK_JA = {"type": "ask", "id": "q", "question": "請求書をPDFでダウンロードしたい"}
 
 
@@ -125,3 +127,21 @@ def test_sigterm_sends_every_chat_a_close_frame_and_the_server_exits(serve):
     assert codes == [(websocket.ABNF.OPCODE_CLOSE, 1001)] * 20
     server.proc.wait(timeout=30)  # the figure (seconds to exit) is in BENCHMARKS.md, not asserted here
     assert server.proc.returncode == 0, server.output()
+
+
+def test_the_hub_refuses_a_foreign_pages_handshake_and_takes_the_sites_own(serve):
+    """Under gunicorn the socket is adopted by the hub before flask-sock sees it: the origin check
+    must come first there too (a page of another origin, or of another site, gets 403, no socket)."""
+    sites = {**SITES, "other": {"identity": "open", "origins": ["http://other.example"]}}
+    server = serve(SITES=sites)
+    url = f"ws://127.0.0.1:{server.port}/ws/chat?site=demo"
+    for origin in ("http://evil.example", "http://other.example", "null"):
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(url, timeout=10, origin=origin)
+        assert refused.value.status_code == 403, origin
+        assert json.loads(refused.value.resp_body)["error"]["code"] == "origin_not_allowed"
+    ws = websocket.create_connection(url, timeout=10, origin="http://host.example")
+    try:
+        assert roundtrip(ws, {"type": "ping", "id": 1}) == {"type": "pong", "id": 1}
+    finally:
+        ws.close()
