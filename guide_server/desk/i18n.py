@@ -155,6 +155,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "accounts.help": ("アカウントの作成・権限の変更・削除はサーバーで guide create-admin と guide admins により行います。",
                       "Accounts are created, changed and removed on the server with guide create-admin and guide admins."),
     "accounts.tokens": ("APIトークン", "API tokens"),
+    "accounts.tokens.empty": ("APIトークンはまだありません。", "No API tokens yet."),
     "accounts.tokens.help": ("/api/v1/admin/ 用のトークン。guide create-admin-token で作成し、guide revoke-admin-token で無効にします。",
                              "Tokens for /api/v1/admin/, created with guide create-admin-token and revoked with guide revoke-admin-token."),
     "roles.caption": ("権限でできること", "What each role may do"),
@@ -169,6 +170,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit.help": ("ログイン、ログインの失敗、ログアウト、下書きの作成、CSVのダウンロード、APIトークンの利用、拒否された操作、アカウントとトークンの変更を新しい順に表示します。",
                    "Logins, failed logins, logouts, drafts, CSV downloads, API token use, refusals, and account and token changes, newest first."),
     "audit.all": ("すべて", "All"),
+    "audit.empty": ("該当する記録はありません。", "No entries match."),
     "audit.older": ("さらに古い記録", "Older entries"),
     "audit.newest": ("最新の記録", "Newest entries"),
     # column headings

@@ -157,6 +157,16 @@ def test_walk_through_the_desk_and_take_the_screenshots(page, desk):
     expect(page.locator("#nps-score")).to_have_text("33.3")
     shot(page, "nps")
 
+    # an admin's own pages: every account and token, and the audit log of what was just done
+    page.get_by_role("link", name="アカウント", exact=True).click()
+    expect(page.locator("#table-accounts")).to_contain_text(ADMIN)
+    shot(page, "accounts")
+    page.get_by_role("link", name="操作ログ", exact=True).click()
+    log = page.locator("#table-audit")
+    expect(log).to_contain_text("invoice-registration-number")  # the draft, by this account
+    expect(log.locator("tbody tr").filter(has_text=ADMIN).first).to_be_visible()
+    shot(page, "audit")
+
     page.get_by_role("button", name="ログアウト").click()
     expect(page).to_have_url(re.compile(r"/admin/login$"))
     page.goto("/admin/")
