@@ -12,6 +12,7 @@ the request's own origin, and only when it is one of its site's.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ from flask import Flask, current_app, g, request
 
 from .errors import ApiError
 from .identity import TOKEN_HEADER
+
+log = logging.getLogger(__name__)
 
 
 def site_key(payload: Any = None) -> str:
@@ -71,6 +74,11 @@ def allowed_origin(origin: str | None, site: str | None) -> bool:
 
 
 def register(app: Flask) -> None:
+    for key, site in app.config["SITES"].items():
+        if site["identity"] == "open" and not app.testing:
+            log.warning("site %r believes any user id a browser sends (identity 'open'): anyone can act as any of "
+                        "its users; give it identity_secrets (guide sites new %s) unless every caller is trusted",
+                        key, key)
     @app.after_request
     def _cors(response):
         origin = request.headers.get("Origin")

@@ -202,3 +202,13 @@ def test_nothing_crosses_from_one_site_to_another(client):
     # the same user id on the other site is another person: demo's progress is not theirs
     assert call(client, "GET", f"tours/{TOUR}", {}, tok=demo_user).get_json()["progress"]["step"] == 0
     assert call(client, "GET", f"tours/{TOUR}", {}, tok=token("u1", S_NEXT)).get_json()["progress"]["step"] == 0
+
+
+def test_an_open_site_is_warned_about_at_start(sample_index, database_url, caplog):
+    sites = {"trial": {"identity": "open", "origins": []}, "shop": {"identity": "anonymous", "origins": []}}
+    with caplog.at_level("WARNING", logger="guide_server.web.sites"):
+        app = create_app({"INDEX_DIR": str(sample_index), "DATABASE_URL": database_url, "RELOAD_INTERVAL": 0,
+                          "SECRET_KEY": "x" * 40, "SITES": sites})
+    services(app).close()
+    warned = [r.getMessage() for r in caplog.records if r.name == "guide_server.web.sites"]
+    assert len(warned) == 1 and "'trial'" in warned[0] and "act as any of its users" in warned[0]
