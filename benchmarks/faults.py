@@ -73,6 +73,7 @@ from fleet import (
     sessions_for,
     stored_ids,
     unlock_tree,
+    user_token,
 )
 
 FAULTS = ("kill-worker", "kill-master", "sqlite-locked", "read-only",
@@ -318,13 +319,16 @@ async def final_check(port: int, acks: Acks) -> list[str]:
     """Each kind of request of the load once more, after it: the routes that still fail."""
     rec, http = Recorder(), Http(port, timeout=10)
     user, url = f"{acks.prefix}-check", "http://127.0.0.1:5000/demo/invoices"
+    token = user_token(user)
+    http.headers["X-Guide-Token"] = token
     await http.timed(rec, "GET /tours", "GET", f"/api/v1/tours?site={SITE}&user={user}&url=" + quote(url, safe=""))
     status, _, tour = await http.timed(rec, "GET /tours/<id>", "GET", f"/api/v1/tours/welcome?site={SITE}&user={user}")
-    await http.timed(rec, "POST /identify", "POST", "/api/v1/identify", {"site": SITE, "user": user})
+    await http.timed(rec, "POST /identify", "POST", "/api/v1/identify", {"site": SITE, "user": user, "token": token})
     if status == 200:
         await http.timed(rec, "POST /tours/progress", "POST", "/api/v1/tours/progress", {
-            "site": SITE, "user": user, "tour": "welcome", "version": tour["version"], "step": 0, "status": "active"})
-    await post_events(http, rec, acks, {"site": SITE, "user": user, "events": [event(f"{acks.prefix}-check-0", 0, url)]})
+            "site": SITE, "user": user, "token": token, "tour": "welcome", "version": tour["version"], "step": 0, "status": "active"})
+    await post_events(http, rec, acks, {"site": SITE, "user": user, "token": token,
+                                        "events": [event(f"{acks.prefix}-check-0", 0, url)]})
     await http.timed(rec, "POST /ask", "POST", "/api/v1/ask", {"site": SITE, "question": QUESTIONS["ja"][0]})
     http.close()
     started, sock = time.monotonic(), ChatSocket(port)
@@ -332,7 +336,7 @@ async def final_check(port: int, acks: Acks) -> list[str]:
         await sock.open(10)
         rec.add("WS open", started, "ok", 101)
         started = time.monotonic()
-        reply = await sock.ask(QUESTIONS["en"][0], {"user": user}, url, 10)
+        reply = await sock.ask(QUESTIONS["en"][0], {"user": user, "token": token}, url, 10)
         rec.add("WS ask", started, "ok" if reply.get("type") == "answer" else "5xx", reply.get("error", {}).get("status", 0))
     except (OSError, TimeoutError):
         rec.add("WS open" if sock.reader_task is None else "WS ask", started, "conn")

@@ -36,6 +36,16 @@ from common import ROOT, WORK, load_queries
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SITE = "demo"
+
+
+def user_token(user: str) -> str:
+    """The token the host app's server signs for ``user``, as the demo does: the default demo site
+    verifies its users (docs/embed.md, "Identity verification"), so a session that names a user
+    sends it, in its POST bodies and chat messages, and as X-Guide-Token on its GETs."""
+    from guide_server.settings import DEMO_SITE
+    from guide_server.web.identity import sign
+
+    return sign({"sub": user, "aud": SITE, "exp": int(time.time()) + 86400}, DEMO_SITE["identity_secrets"][0])
 PAGES = ["/demo", "/demo/invoices", "/demo/invoices/new", "/demo/partners", "/demo/settings", "/demo/reports"]
 CLIENT_TIMEOUT = 30.0  # seconds before the client gives up on a request: a hang shows as a timeout, never a stuck run
 QUESTIONS = {loc: [q["query"] for q in load_queries(ROOT / f"benchmarks/queries/{loc}.jsonl")] for loc in ("ja", "en")}
@@ -343,6 +353,7 @@ class Http:
         self.port, self.timeout = port, timeout
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.headers: dict[str, str] = {}  # sent with every request (X-Guide-Token)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -359,6 +370,7 @@ class Http:
 
     async def _call(self, method, path, body):
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
         data = b""
         if body is not None:  # as the widget posts: JSON as text/plain, a "simple" request
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -637,7 +649,8 @@ async def ingest_client(port: int, rec: Recorder, acks: Acks, n: int, until: Dea
                 break
         if body is None:
             url = f"http://127.0.0.1:5000{random.choice(PAGES)}"
-            body = {"site": SITE, "user": f"{acks.prefix}-ingest-{n}", "session": f"{acks.prefix}-i{n}",
+            user = f"{acks.prefix}-ingest-{n}"
+            body = {"site": SITE, "user": user, "token": user_token(user), "session": f"{acks.prefix}-i{n}",
                     "events": [event(f"{acks.prefix}-i{n}-{sent + k}", k, url) for k in range(batch)]}
             sent += batch
         ok, wait = await post_events(http, rec, acks, body)
@@ -669,6 +682,9 @@ class Session:
         self.http = Http(port)
         self.user = f"{acks.prefix}-u{n}" if rng.random() < cfg.identified_share else None
         self.anon = None if self.user else f"{acks.prefix}-a{n}"
+        self.token = user_token(self.user) if self.user else None
+        if self.token:
+            self.http.headers["X-Guide-Token"] = self.token
         self.tab = f"{acks.prefix}-t{n}"
         self.locale = "ja" if rng.random() < 0.6 else "en"
         self.queue: list[dict] = []
@@ -679,7 +695,7 @@ class Session:
         self.url = ""
 
     def person(self) -> dict:
-        return {"user": self.user} if self.user else {"anon": self.anon}
+        return {"user": self.user, "token": self.token} if self.user else {"anon": self.anon}
 
     async def think(self, span: tuple[float, float], until: Deadline) -> bool:
         await asyncio.sleep(min(self.rng.uniform(*span), until.left()))
@@ -710,7 +726,7 @@ class Session:
             return  # anonymous progress stays in the browser
         self.seq = max(int(time.time() * 1000), self.seq + 1)
         await self.http.timed(self.rec, "POST /tours/progress", "POST", "/api/v1/tours/progress", {
-            "site": SITE, "user": self.user, "tour": tour["id"], "version": tour["version"], "step": step,
+            "site": SITE, "user": self.user, "token": self.token, "tour": tour["id"], "version": tour["version"], "step": step,
             "status": status, "url": self.url, "tab": self.tab, "seq": self.seq})
 
     async def page(self) -> list[dict]:
@@ -728,7 +744,8 @@ class Session:
         await asyncio.sleep(self.rng.uniform(0, self.cfg.ramp))
         if self.user:
             await self.http.timed(self.rec, "POST /identify", "POST", "/api/v1/identify",
-                                  {"site": SITE, "user": self.user, "traits": {"plan": "pro"}, "locale": self.locale})
+                                  {"site": SITE, "user": self.user, "token": self.token, "traits": {"plan": "pro"},
+                                   "locale": self.locale})
         while until:
             tours = await self.page()
             if not await self.think(self.cfg.think, until):

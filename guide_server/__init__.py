@@ -29,7 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .privacy import pseudonym_key
     from .search.engine import parse_weights
     from .search.live import LiveIndex
-    from .web import errors, headers, limits, sites
+    from .web import errors, headers, limits, openapi, sites
     from .web.context import Services
     from .widget import routes as widget_routes
     from .widget.script import WidgetScript
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for bp in (routes.bp, help.bp, guidance_routes.bp, event_routes.bp, widget_routes.bp, health.bp, metrics_page.bp, ws.bp):
         app.register_blueprint(bp)
     desk.init_app(app)  # /admin and /api/v1/admin/
+    openapi.register(app)  # /api/v1/openapi.json; unknown body fields refused, as the document says
     app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": 25, "max_message_size": 4 * cfg["MAX_WS_MESSAGE_BYTES"]})
     ws.sock.init_app(app)
     ws.register_metrics()

@@ -82,7 +82,8 @@ def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]
     limit = current_app.config["MAX_QUESTION_CHARS"]
     if len(question) > limit:
         raise ApiError(f"the question is longer than {limit} characters", 413, "question_too_long")
-    question = inputs.clean_text(question)  # free text: a stray NUL is dropped, not refused
+    if not inputs.storable(question):  # no keyboard types them: refused, as every other field
+        raise ApiError("the question must not hold NUL or unpaired surrogate characters", 400, "bad_question")
     if not question.strip():
         raise ApiError("the question is empty", 400, "empty_question")
     locale = inputs.locale(payload.get("locale"))
@@ -176,7 +177,8 @@ def feedback(payload: Any, site: str) -> dict[str, Any]:
         raise ApiError("'helpful' must be true or false", 400, "bad_helpful")
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
         raise ApiError(f"'comment' must be a string of at most {MAX_COMMENT} characters", 400, "bad_comment")
-    comment = inputs.clean_text(comment) if comment is not None else None
+    if comment is not None and not inputs.storable(comment):
+        raise ApiError("'comment' must not hold NUL or unpaired surrogate characters", 400, "bad_comment")
     if len(qid) > 64 or not inputs.storable(qid) or store.question_site(db(), qid) != site:
         raise ApiError(f"no question {qid[:64]!r} on this site", 404, "unknown_question")
     fid = store.record_feedback(db(), site, qid, helpful, privacy.mask(comment) or None)

@@ -6,16 +6,17 @@ nothing is silently cut short. Absent and empty optional values read as None. Th
 reports a bad event in its ``rejected`` list with the same message instead of refusing the batch.
 
 Characters no database keeps: PostgreSQL refuses NUL in text, and a lone UTF-16 surrogate
-(``"\\ud800"`` is valid JSON) is not Unicode text at all, in SQLite either. Free text that people write
-(a question, a comment, the text values of props and traits) is cleaned with ``clean_text``: NUL
-removed, a lone surrogate replaced by U+FFFD, so that a stray character never costs the user an
-answer. Identifiers and addresses (user and anonymous ids, URLs, step ids, event names, the names in
+(``"\\ud800"`` is valid JSON) is not Unicode text at all, in SQLite either. A question or a comment
+holding one is refused with a 400 (no keyboard types them; the request is a tool's or an attacker's).
+The text values of props and traits, which host apps fill from whatever they have, are cleaned with
+``clean_text``: NUL removed, a lone surrogate replaced by U+FFFD. Identifiers and addresses (user and anonymous ids, URLs, step ids, event names, the names in
 props and traits) are refused with a 400 instead, as any other broken value: changed, they would name
 something else.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -65,13 +66,41 @@ def _refuse_unstorable(value: str, message: str, code: str) -> str:
 # --- request bodies ------------------------------------------------------------------------------
 
 def json_body() -> dict:
-    """The request's JSON object, whatever its Content-Type (the widget sends text/plain)."""
-    data = request.get_json(silent=True, force=True)
-    if data is None:
+    """The request's JSON object, whatever its Content-Type (the widget sends text/plain). Not
+    JSON (invalid UTF-8, NaN, nesting deeper than Python parses) is a 400, never a 500."""
+    data = parsed_body()
+    if data is _NOT_JSON:
         raise ApiError("the body must be JSON (UTF-8)", 400, "bad_json")
     if not isinstance(data, dict):
         raise ApiError("the body must be a JSON object", 400, "bad_request")
     return data
+
+
+_NOT_JSON = object()
+_PARSED = "guide.parsed_body"
+
+
+def parsed_body() -> Any:
+    """The body parsed once per request (``_NOT_JSON`` when it is not JSON); its bytes stay readable
+    from ``request.stream`` for a handler that reads them itself (batch_body)."""
+    if _PARSED not in request.environ:
+        raw = request.get_data(cache=True)
+        request.stream = io.BytesIO(raw)
+        try:
+            value = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            value = _NOT_JSON
+        request.environ[_PARSED] = value
+    return request.environ[_PARSED]
+
+
+def peek_object(max_bytes: int) -> dict | None:
+    """The body's JSON object when it is one and at most ``max_bytes`` long, else None (for hooks
+    that look before the handler, which gives the error)."""
+    if request.content_length is None or request.content_length > max_bytes:
+        return None
+    value = parsed_body()
+    return value if isinstance(value, dict) else None
 
 
 def _reject_constant(name: str):

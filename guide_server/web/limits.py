@@ -28,7 +28,6 @@ The hooks: a ``before_request`` keyed by ``request.endpoint`` (``RULES``), and
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -42,6 +41,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request
 
 from .. import metrics
+from . import inputs
 from .errors import ApiError
 from .inputs import MAX_PERSON_ID
 
@@ -71,6 +71,7 @@ WORDS = {"chat": "chat messages", "events": "event batches"}  # for the error me
 MAX_KEYS = 50_000  # buckets one process keeps in memory (~25 MB at most); past it the least recently used goes
 MAX_PEEK = 64 * 1024  # a body larger than this is not read for its site (its handler refuses it anyway)
 BURST_S = 2.0  # a site may use this many seconds' worth of its LIMIT_SITE at once
+ACTIVE_S = 2.0  # a site that asked for anything this recently is contending for the process
 REDIS_TIMEOUT = 0.25  # seconds a request waits for Redis before it is counted in the process alone
 REDIS_RETRY_S = 5.0  # after Redis failed, seconds before it is tried again
 WARN_EVERY_S = 60.0
@@ -130,12 +131,21 @@ class MemoryBuckets:
 
 class SiteBudgets:
     """Each site's seconds of answering in this process: ``share`` seconds come back every second,
-    up to BURST_S seconds' worth; a site in debt is refused until it is out of it."""
+    up to BURST_S seconds' worth; a site in debt is refused until it is out of it, but only while a
+    site that uses less of the process is being answered too (seen in the last ACTIVE_S seconds).
+
+    Work-conserving: a site alone in the process, or the lightest of those it shares it with, may
+    use all it needs (its debt stops at 0, so it is not punished later for what nobody else wanted);
+    when a lighter site has requests, the heavier one is held to its share, and its debt is at most
+    BURST_S seconds' worth of waiting. A flood never makes the site it crowds out wait: that site
+    uses less, so nothing holds it."""
 
     def __init__(self, share: float):
         self.share = share
         self._lock = threading.Lock()
         self._budgets: dict[str, list[float]] = {}  # site -> [seconds left (below 0: debt), at]
+        self._seen: dict[str, float] = {}  # site -> when it last asked for anything (monotonic)
+        self._use: dict[str, list[float]] = {}  # site -> [seconds of answering per second (decaying), at]
 
     def _refill(self, site: str, now: float) -> list[float]:
         found = self._budgets.setdefault(site, [self.share * BURST_S, now])
@@ -143,15 +153,35 @@ class SiteBudgets:
         found[1] = now
         return found
 
+    def _rate(self, site: str, now: float, add: float = 0.0) -> float:
+        found = self._use.setdefault(site, [0.0, now])
+        found[0] = found[0] * math.exp(-(now - found[1]) / ACTIVE_S) + add / ACTIVE_S
+        found[1] = now
+        return found[0]
+
+    def _contended(self, site: str, now: float) -> bool:
+        """Another site is being answered, and it uses less of the process than this one."""
+        mine = self._rate(site, now)
+        return any(other != site and now - seen < ACTIVE_S and self._rate(other, now) < mine
+                   for other, seen in self._seen.items())
+
     def wait(self, site: str, now: float | None = None) -> float:
         """0 when ``site`` may be answered now, else the seconds until it is out of debt."""
+        now = time.monotonic() if now is None else now
         with self._lock:
-            left = self._refill(site, time.monotonic() if now is None else now)[0]
-        return 0.0 if left > 0 else max(-left / self.share, 0.001)
+            self._seen[site] = now
+            left = self._refill(site, now)[0]
+            if left > 0 or not self._contended(site, now):
+                return 0.0
+        return max(-left / self.share, 0.001)
 
     def charge(self, site: str, seconds: float, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         with self._lock:
-            self._refill(site, time.monotonic() if now is None else now)[0] -= seconds
+            self._rate(site, now, seconds)
+            found = self._refill(site, now)
+            floor = -self.share * BURST_S if self._contended(site, now) else 0.0
+            found[0] = max(found[0] - seconds, min(found[0], floor))
 
 
 # KEYS: the buckets; ARGV[1]: the window in ms; ARGV[1 + i]: the capacity of KEYS[i]. Redis's clock,
@@ -312,22 +342,11 @@ def _person(source) -> str | None:
     return None
 
 
-def _peek_body() -> dict | None:
-    """A POST's JSON object, read as its handler will read it (text/plain from a beacon too), or None."""
-    length = request.content_length
-    if length is None or length > MAX_PEEK:
-        return None
-    raw = request.get_data(cache=True)  # inputs.json_body() reads it again from this cache,
-    request.stream = io.BytesIO(raw)  # and inputs.batch_body() from the stream: give the bytes back
-    payload = request.get_json(silent=True, force=True)
-    return payload if isinstance(payload, dict) else None
-
-
 def _limit_request() -> None:
     name = RULES.get(request.endpoint or "")
     if name is None or request.method == "OPTIONS":
         return
-    payload = _peek_body() if request.method == "POST" else None
+    payload = inputs.peek_object(MAX_PEEK) if request.method == "POST" else None
     # the site as web.sites.site_key reads it: the body's first, then ?site=, then the header
     named = (payload or {}).get("site") or request.args.get("site") or request.headers.get("X-Guide-Site")
     site = _known_site(named)

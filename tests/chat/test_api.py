@@ -45,7 +45,7 @@ def test_unanswerable_question_gets_no_answer_and_support(client):
     assert body["message"]
 
 
-@pytest.mark.parametrize("question", ["🙂🙂🙂", "\u0000\u0001\u0002\ufffd\ufffd", "？？？！！", "😀 🎉"])
+@pytest.mark.parametrize("question", ["🙂🙂🙂", "\u0001\u0002\ufffd\ufffd", "？？？！！", "😀 🎉"])
 def test_garbage_and_emoji_only_get_no_answer(client, question):
     resp = ask(client, question)
     assert resp.status_code == 200
@@ -57,6 +57,7 @@ def test_garbage_and_emoji_only_get_no_answer(client, question):
     ({"site": "demo", "question": "   \n\t "}, 400, "empty_question"),
     ({"site": "demo", "question": "あ" * 100_000}, 413, "question_too_long"),
     ({"site": "demo", "question": 42}, 400, "bad_question"),
+    ({"site": "demo", "question": "請求書\u0000"}, 400, "bad_question"),
     ({"site": "demo"}, 400, "bad_question"),
     ({"site": "demo", "question": "hi", "locale": "fr"}, 400, "bad_locale"),
     ({"site": "demo", "question": "hi", "context": "x"}, 400, "bad_context"),

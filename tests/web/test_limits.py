@@ -163,10 +163,11 @@ def test_users_behind_one_address_each_get_their_limit_up_to_the_addresses(make_
 
 
 def test_a_sites_budget_of_time_holds_for_all_its_clients_together(make_app):
-    """LIMIT_SITE: a site that used its seconds of answering is refused, from any address; the
-    other site is not."""
-    app = make_app(LIMIT_SITE=0.001)  # 1 ms a second, 2 ms at once: one question, then 11 s of debt
+    """LIMIT_SITE: while another site is being answered, a site that used its seconds of answering
+    is refused, from any address; the other site is not."""
+    app = make_app(LIMIT_SITE=0.001)  # 1 ms a second, 2 ms at once: one question, then debt
     client, (site, other) = app.test_client(), app.sites
+    assert KINDS["tours"](client, other, "10.0.1.98", {}).status_code == 200  # the other site is busy too
     statuses = [KINDS["ask"](client, site, f"10.0.1.{i}", {}).status_code for i in range(3)]
     assert statuses == [200, 429, 429]
     retry = assert_limited(KINDS["tours"](client, site, "10.0.1.99", {}), "tours", "site")
@@ -177,6 +178,7 @@ def test_a_sites_budget_of_time_holds_for_all_its_clients_together(make_app):
 def test_chat_messages_are_charged_to_their_sites_budget(make_app):
     app = make_app(LIMIT_SITE=0.001)
     server = LiveServer(app)
+    assert KINDS["tours"](app.test_client(), app.sites[1], "10.0.1.98", {}).status_code == 200  # another site is busy
     ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/ws/chat?site={app.sites[0]}", timeout=20)
     try:
         for i in range(20):
@@ -220,12 +222,27 @@ def test_a_server_of_one_site_has_no_site_budget(sample_index, database_url):
 
 def test_site_budgets_refill_at_their_share_and_say_how_long_to_wait():
     budgets = limits.SiteBudgets(share=0.5)  # half a second a second, 1 s at once
+    assert budgets.wait("b", now=0.0) == 0  # site b is being answered too
     assert budgets.wait("a", now=0.0) == 0
-    budgets.charge("a", 3.0, now=0.0)  # 2 s of debt
-    assert budgets.wait("a", now=0.0) == pytest.approx(4.0)
-    assert budgets.wait("b", now=0.0) == 0
-    assert budgets.wait("a", now=3.0) == pytest.approx(1.0)
-    assert budgets.wait("a", now=4.5) == 0
+    budgets.charge("a", 1.8, now=0.0)  # 0.8 s of debt (at most 1 s: BURST_S of the share)
+    assert budgets.wait("a", now=0.0) == pytest.approx(1.6)
+    budgets.charge("a", 5.0, now=0.0)
+    assert budgets.wait("a", now=0.0) == pytest.approx(2.0)  # the debt stops at BURST_S's worth
+    assert budgets.wait("b", now=1.0) == 0
+    assert budgets.wait("a", now=1.5) == pytest.approx(0.5)
+    assert budgets.wait("a", now=2.1) == 0
+
+
+def test_a_site_alone_in_the_process_may_use_all_of_it():
+    """Work-conserving: the share holds only while another site is answered (seen within ACTIVE_S)."""
+    budgets = limits.SiteBudgets(share=0.1)
+    for i in range(100):  # 10 s of answering in 1 s: far past its share, but nobody else wants any
+        assert budgets.wait("a", now=i / 100) == 0
+        budgets.charge("a", 0.1, now=i / 100)
+    assert budgets.wait("b", now=1.0) == 0  # another site arrives
+    budgets.charge("a", 0.5, now=1.0)  # a's debt starts from nothing, not from the 10 s it used alone
+    assert budgets.wait("a", now=1.0) == pytest.approx(2.0)  # held to its share (at most BURST_S)
+    assert budgets.wait("a", now=1.0 + limits.ACTIVE_S + 0.1) == 0  # b has gone quiet: a has it all again
 
 
 def test_a_limit_of_zero_is_no_limit_and_preflights_are_not_counted(make_app):
@@ -414,3 +431,19 @@ def test_the_hubs_chat_sockets_are_closed_with_1008_too_and_the_address_is_limit
         assert refused.value.status_code == 429
     finally:
         server.stop()
+
+
+def test_the_site_a_flood_crowds_out_is_never_held_by_it():
+    """Only a site using more of the process than another active one is held to its share: the
+    lighter site may go past its own share while the heavy one floods."""
+    budgets = limits.SiteBudgets(share=0.1)
+    refused = {"flood": 0, "light": 0}
+    for i in range(200):  # 2 s: the flood asks for 0.5 s of answering a second, the light site 0.2
+        now = i / 100
+        for site, cost in (("flood", 0.005), ("light", 0.002)):
+            if budgets.wait(site, now=now):
+                refused[site] += 1
+            else:
+                budgets.charge(site, cost, now=now)
+    assert refused["light"] == 0
+    assert refused["flood"] > 100  # held to about its share: 0.1 s a second, of the 0.5 it wanted
