@@ -132,20 +132,21 @@ class MemoryBuckets:
 class SiteBudgets:
     """Each site's seconds of answering in this process: ``share`` seconds come back every second,
     up to BURST_S seconds' worth; a site in debt is refused until it is out of it, but only while a
-    site that uses less of the process is being answered too (seen in the last ACTIVE_S seconds).
+    site that asks less of the process is being answered too (seen in the last ACTIVE_S seconds).
 
-    Work-conserving: a site alone in the process, or the lightest of those it shares it with, may
-    use all it needs (its debt stops at 0, so it is not punished later for what nobody else wanted);
-    when a lighter site has requests, the heavier one is held to its share, and its debt is at most
-    BURST_S seconds' worth of waiting. A flood never makes the site it crowds out wait: that site
-    uses less, so nothing holds it."""
+    What a site asks is its demand: the cost of every request it sends, answered or refused
+    (decaying over ACTIVE_S), so a flood that is being held still counts as the heavy one.
+    Work-conserving: a site alone in the process, or the one asking least, may use all it needs
+    (its debt stops at 0, so it is not punished later for what nobody else wanted); when a site
+    asking less has requests, the heavier one is held to its share, and its debt is at most BURST_S
+    seconds' worth of waiting. A flood never makes the site it crowds out wait."""
 
     def __init__(self, share: float):
         self.share = share
         self._lock = threading.Lock()
         self._budgets: dict[str, list[float]] = {}  # site -> [seconds left (below 0: debt), at]
         self._seen: dict[str, float] = {}  # site -> when it last asked for anything (monotonic)
-        self._use: dict[str, list[float]] = {}  # site -> [seconds of answering per second (decaying), at]
+        self._use: dict[str, list[float]] = {}  # site -> [seconds asked for per second (decaying), at]
 
     def _refill(self, site: str, now: float) -> list[float]:
         found = self._budgets.setdefault(site, [self.share * BURST_S, now])
@@ -160,16 +161,18 @@ class SiteBudgets:
         return found[0]
 
     def _contended(self, site: str, now: float) -> bool:
-        """Another site is being answered, and it uses less of the process than this one."""
+        """Another site is being answered, and it asks less of the process than this one."""
         mine = self._rate(site, now)
         return any(other != site and now - seen < ACTIVE_S and self._rate(other, now) < mine
                    for other, seen in self._seen.items())
 
-    def wait(self, site: str, now: float | None = None) -> float:
-        """0 when ``site`` may be answered now, else the seconds until it is out of debt."""
+    def wait(self, site: str, demand: float = 0.0, now: float | None = None) -> float:
+        """0 when ``site`` may be answered now, else the seconds until it is out of debt; ``demand``
+        is what this request would cost (counted whether it is answered or not)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             self._seen[site] = now
+            self._rate(site, now, demand)
             left = self._refill(site, now)[0]
             if left > 0 or not self._contended(site, now):
                 return 0.0
@@ -178,7 +181,6 @@ class SiteBudgets:
     def charge(self, site: str, seconds: float, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         with self._lock:
-            self._rate(site, now, seconds)
             found = self._refill(site, now)
             floor = -self.share * BURST_S if self._contended(site, now) else 0.0
             found[0] = max(found[0] - seconds, min(found[0], floor))
@@ -278,7 +280,7 @@ class Limiter:
             shared.append(((name, site, address), count * self.people_per_address))
             scopes.append("address")
         if self.sites is not None and site is not None:
-            wait = self.sites.wait(site)
+            wait = self.sites.wait(site, COSTS[name] if cost is None else cost)
             if wait:
                 raise self._refusal(name, "site", wait)
         if shared:

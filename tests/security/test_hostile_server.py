@@ -15,7 +15,7 @@ from guide_server.content.files import content_files
 from guide_server.db.schema import events, feedback, questions
 from guide_server.desk import auth
 from guide_server.web.context import services
-from tests.support import make_event
+from tests.support import guide, make_event
 
 from .payloads import SQL, TRAVERSAL, XSS
 
@@ -86,3 +86,14 @@ def test_a_symlink_out_of_the_content_folder_publishes_nothing(tmp_path):
     (tmp_path / "outside" / "more.md").write_text("---\ntitle: more\n---\nmore\n", encoding="utf-8")
     os.symlink(tmp_path / "outside", faq / "linked-folder")
     assert content_files(tmp_path / "content" / "faq", (".md",)) == ["ja/alias.md", "ja/ok.md"]
+
+
+def test_a_traversal_in_related_or_an_id_is_a_build_error_not_a_file(tmp_path):
+    faq = tmp_path / "content" / "faq" / "ja"
+    faq.mkdir(parents=True)
+    (faq / "a.md").write_text("---\ntitle: a\nrelated: [../../../etc/passwd]\n---\na\n", encoding="utf-8")
+    (faq / "b.md").write_text("---\nid: ../../b\ntitle: b\n---\nb\n", encoding="utf-8")
+    out = guide("build-index", "--content", str(tmp_path / "content"), "--out", str(tmp_path / "index"))
+    assert out.returncode == 1
+    assert "ja/a.md" in out.stderr and "../../../etc/passwd" in out.stderr and "ja/b.md" in out.stderr
+    assert not (tmp_path / "index").exists() or not any((tmp_path / "index").rglob("*.npy"))
