@@ -19,6 +19,7 @@ from flask import Blueprint  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from guide_server import create_app  # noqa: E402
+from guide_server.privacy import pseudonym_key, pseudonymise  # noqa: E402
 from guide_server.search.builder import build  # noqa: E402
 from guide_server.web.context import services  # noqa: E402
 from tests.desk.admin_seed import ADMIN, PASSWORD, make_admin  # noqa: E402
@@ -47,7 +48,9 @@ TOUR = {"id": "x-hostile", "kind": "tour", "title": {"ja": XSS["attr-break"]}, "
         "steps": [{"id": "one", "title": {"ja": "手順 " + XSS["script"]}, "body": {"ja": ALL}}]}
 HOST = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>host</title>
 <script src="/embed.js" data-site="demo" async></script></head><body><h1>host</h1></body></html>"""
-DETECT = "() => document.querySelectorAll('[onerror],[onload],[ontoggle],[onmouseover]').length"
+# CSP would stop a payload from running on /help and /admin even if escaping broke: look at the DOM too.
+DETECT = """() => document.querySelectorAll('[onerror],[onload],[ontoggle],[onmouseover],a[href^="javascript:"]').length
+  + [...document.scripts].filter(s => s.textContent.includes('__pwned')).length"""
 WIDGET_DETECT = """() => { const r = document.querySelector('guide-widget').shadowRoot;
   return r ? r.querySelectorAll('script,[onerror],[onload],[ontoggle],[onmouseover],a[href^="javascript:"]').length : -1 }"""
 
@@ -72,12 +75,17 @@ def hostile(tmp_path_factory):
                                              "context": {"url": "https://app.example/x?" + XSS["attr-break"]}}).get_json()
     assert client.post("/api/v1/feedback", json={"site": "demo", "question_id": asked["question_id"], "helpful": False,
                                                  "comment": "コメント " + ALL}).status_code == 201
+    unanswered = client.post("/api/v1/ask", json={"site": "demo", "question": "rocket fuel " + XSS["end-tag"], "locale": "en",
+                                                       "user": "u-hostile"})
+    assert unanswered.get_json()["outcome"] == "no_answer", unanswered.get_json()  # so the desk lists it
     assert client.post("/api/v1/identify", json={"site": "demo", "user": "u-hostile",
                                                  "traits": {"plan": XSS["img-onerror"]}}).status_code == 200
     event = make_event("chat_opened", 7, url="https://app.example/x?" + XSS["script"])
     event["props"] = {**event.get("props", {}), "note": ALL}
     assert client.post("/api/v1/events", json={"site": "demo", "user": "u-hostile", "events": [event]}).get_json()["accepted"] == 1
     server = LiveServer(app)
+    server.content = content
+    server.user = pseudonymise(pseudonym_key(app.config), "demo", "u-hostile")  # the desk's name for u-hostile
     yield server
     server.stop()
     services(app).close()
@@ -137,22 +145,43 @@ def test_nothing_runs_on_the_help_page(page):
     assert page.ran == []
 
 
-@pytest.mark.parametrize("path, shown", [
-    ("/admin/unanswered?site=demo", None),
-    ("/admin/feedback?site=demo", "コメント"),
-    ("/admin/overview?site=demo", None),
-    ("/admin/user?site=demo&user=u-hostile", None),
-    ("/admin/audit", None),
-])
-def test_nothing_runs_on_the_desk(page, path, shown):
+def login(page):
     page.goto("/admin/login")
     page.get_by_label("アカウント名").fill(ADMIN)
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(re.compile(r"/admin/"))
-    page.goto(path)
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/admin/unanswered?site=demo", "rocket fuel </textarea>"),
+    ("/admin/feedback?site=demo", "コメント"),
+    ("/admin/overview?site=demo", None),
+    ("/admin/stuck?site=demo", None),
+    ("/admin/user?site=demo&user={user}", "__pwned"),
+    ("/admin/audit", None),
+])
+def test_nothing_runs_on_the_desk(page, hostile, path, shown):
+    login(page)
+    page.goto(path.format(user=hostile.user))
     if shown:
         expect(page.locator("main")).to_contain_text(shown)
+    settle(page)
+    assert page.evaluate(DETECT) == 0
+    assert page.ran == []
+
+
+def test_a_draft_from_a_hostile_question_is_written_inside_content_and_runs_nothing(page, hostile):
+    login(page)
+    page.goto("/admin/unanswered?site=demo")
+    form = page.locator("form.gd-draft").first
+    assert "__pwned" in form.locator("input[name=title]").input_value()  # the attribute held the quote
+    form.locator("input[name=slug]").fill("hostile-draft")
+    form.get_by_role("button").click()
+    page.wait_for_url(re.compile(r"/admin/unanswered"))
+    expect(page.locator("main, body").first).to_contain_text("hostile-draft")
+    assert [p.relative_to(hostile.content).as_posix() for p in hostile.content.rglob("hostile-draft*")] == [
+        "faq/en/drafts/hostile-draft.md"]
     settle(page)
     assert page.evaluate(DETECT) == 0
     assert page.ran == []
