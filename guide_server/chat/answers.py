@@ -14,7 +14,7 @@ from ..content.rules import LOCALES
 from ..search.engine import Hit, Result, decide_outcome
 from ..search.faq import Faq
 from ..web import identity, inputs
-from ..web.context import db, live_index, site_settings, stored_person
+from ..web.context import db, live_index, search, site_settings, stored_person
 from ..web.errors import ApiError, describe_database_error
 from . import store
 
@@ -63,7 +63,8 @@ def hit_json(hit: Hit, site: str | None, full: bool = False) -> dict[str, Any]:
     if full:
         body["section"] = {"anchor": anchor, "heading": sec.heading} if sec and anchor else None
         body["html"] = faq.html
-        body["related"] = faq.related
+        # only the related FAQs this site may see: a public FAQ may name a site's own
+        body["related"] = [r for r in faq.related if search().faq(r, site) is not None]
     return body
 
 

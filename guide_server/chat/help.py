@@ -10,6 +10,8 @@ from . import answers
 
 bp = Blueprint("help", __name__)
 
+NO_SITE = ""  # searched as a site that no FAQ lists: only the FAQs every site may see
+
 _PAGE = """<!doctype html>
 <html lang="{{ faq.locale }}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{ faq.title }}</title>
@@ -29,19 +31,23 @@ _HOME = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name
 input{font:inherit;width:70%;padding:.3rem}li small{color:#52606d}</style></head><body>
 <h1>guide</h1><p>ヘルプセンターを検索 / Search the help center
 (<a href="{{ url_for('help.help_index') }}">all articles</a>, <a href="{{ url_for('health.health') }}">health</a>)</p>
-<form method="get"><input name="q" value="{{ q }}" placeholder="例: 請求書をメールで送りたい" autofocus>
+<form method="get">{% if site %}<input type="hidden" name="site" value="{{ site }}">{% endif %}<input name="q" value="{{ q }}" placeholder="例: 請求書をメールで送りたい" autofocus>
 <button>検索 / Search</button></form>
 {% if result %}<p>{{ outcome }} &middot; answerable {{ '%.2f' % result.answerable }} &middot; confidence {{ '%.2f' % result.confidence }}</p>
-<ol>{% for h in result.hits[:5] %}<li><a href="{{ url_for('help.help_page', faq_id=h.faq.id) }}">{{ h.faq.title }}</a>
+<ol>{% for h in result.hits[:5] %}<li><a href="{{ url_for('help.help_page', faq_id=h.faq.id, site=site) }}">{{ h.faq.title }}</a>
 <small>{{ h.faq.id }} &middot; {{ '%.2f' % h.score }}</small></li>{% endfor %}</ol>{% endif %}</body></html>"""
 
 
 @bp.get("/")
 def home():
     q = request.args.get("q", "")[: current_app.config["MAX_QUESTION_CHARS"]]
-    result = search().search(q, k=5) if q.strip() else None
+    # The FAQs of ?site= (a known site), else those every site may see: a site's own FAQs are shown
+    # only to a request that names it, as on /help and the API. No FAQ lists NO_SITE in its sites.
+    site = request.args.get("site")
+    site = site if site in current_app.config["SITES"] else NO_SITE
+    result = search().search(q, k=5, site=site) if q.strip() else None
     outcome = answers.decide(result).replace("_", " ") if result else ""
-    return render_template_string(_HOME, q=q, result=result, outcome=outcome)
+    return render_template_string(_HOME, q=q, result=result, outcome=outcome, site=site or None)
 
 
 @bp.get("/help/")

@@ -15,6 +15,7 @@ from flask import current_app
 from ..analytics import chat as chat_figures
 from ..analytics import overview as overview_figures
 from ..analytics import tours as tour_figures
+from ..content.rules import visible_to
 from ..search.errors import IndexUnavailable
 from ..web.context import db, search, tours
 from ..web.errors import ApiError
@@ -143,8 +144,10 @@ def overview(q: Query) -> dict:
 
 
 def funnels(q: Query) -> list[dict]:
-    """Funnels of the tours users started, with every step the current content defines."""
-    defined = {(tour.id, tour.version): [step.id for step in tour.steps] for tour in tours().tours.values()}
+    """Funnels of the tours users started, with every step the current content defines for the site
+    (events may name any tour: another site's steps are never added to them)."""
+    defined = {(tour.id, tour.version): [step.id for step in tour.steps] for tour in tours().tours.values()
+               if visible_to(tour.sites, q.site)}
     return tour_figures.tour_funnels(db(), q.site, q.start, q.end, defined=defined)
 
 
