@@ -14,8 +14,12 @@
 if (w.Guide && w.Guide.loaded) return; // the tag was included twice
 
 let errorsReported = 0; // widget_error events sent from this page view: at most 5
+// a warning for whoever reads the console (an editor whose selector matches nothing)
+const note = (m) => {
+  try { console.warn('[guide]', m) } catch (_) { /* no console */ }
+};
 const warn = (e) => {
-  try { console.warn('[guide]', e) } catch (_) { /* no console */ }
+  note(e);
   // counted first: an error in track() itself cannot loop
   if (errorsReported++ < 5) safe(() => track('widget_error', 0, { message: String((e && e.message) || e).slice(0, 999) || '?' }))();
 };
@@ -34,7 +38,6 @@ const on = (el, type, fn, opt) => {
   return () => el.removeEventListener(type, f, opt);
 };
 const later = (fn, ms) => setTimeout(safe(fn), ms);
-
 // Configuration: the data-* attributes of our own <script> tag (docs/embed.md lists them).
 // Uses nothing from earlier files.
 const tag = d.currentScript || d.querySelector('script[data-site][src*="embed.js"]');
@@ -42,7 +45,6 @@ const config = Object.assign({}, tag && tag.dataset); // site, locale, chat, api
 const SITE = config.site;
 const API = (config.api || (tag ? new URL(tag.src, location.href).origin : '')).replace(/\/$/, '');
 const KEY = 'guide:' + SITE; // the widget's key in localStorage and sessionStorage
-
 // State: what the widget knows about the person, the page and what is on screen, in one place.
 // Later files read it freely; the comment of each field says which file changes it.
 // Uses nothing from earlier files.
@@ -51,8 +53,11 @@ const state = {
   // token: the user's token signed by the host app's server, sent with each request (95-api.js, 35-transport.js)
   traits: null, // the user's traits for targeting; anonymous users' stay in localStorage (95-api.js)
   locale: null, // 'ja' or 'en' from Guide('identify'), else null: data-locale, then <html lang> (95-api.js)
+  siteLocale: null, // the locale the server chose when the page did not say (the user's, or the site's default) (90-page.js)
   anon: null, // this browser's random id for an anonymous user, read once from localStorage (30-storage.js)
-  support: null, // the site's "contact support" URL, from GET /tours (90-page.js)
+  support: null, // the site's "contact support" URL, or 'form' (a webhook behind the server), from GET /tours (90-page.js)
+  library: [], // the tours this user may start again from the help panel, [{id, title}], from GET /tours (90-page.js)
+  preview: null, // set by the editor's preview (editor part): nothing is recorded, progress or events
   checklists: [], // the checklists in the panel, each task with its `done` (80-checklist.js)
   milestones: null, // checklist events reported from this browser, "user:key", kept in localStorage (80-checklist.js)
   runs: new Set(), // every Run (the modal tour and the hints) on screen or waiting for its page (70-run.js)
@@ -66,33 +71,27 @@ const state = {
 
 // The tour and step in progress, if any: events about the page (chat, rage clicks, `settled`) carry them.
 const during = () => state.tour && state.tour.ctx(state.tour.i);
-
-// Strings: every text the widget writes itself, in Japanese and English, and the locale in use.
-// (Tour, hint, checklist and survey texts come from the server, already in the right locale.)
+// Strings: the texts embed.js writes itself, in Japanese and English (each part adds its own), and
+// the locale in use. (Tour, hint, checklist and survey texts come from the server, already in the
+// right locale.)
 // Uses config (05-config.js), state.locale (10-state.js).
 const STRINGS = {
   ja: {
-    next: '次へ', back: '戻る', done: '完了', ok: 'OK', close: '閉じる', help: 'ヘルプ', hello: 'ご質問をどうぞ。ヘルプ記事からお答えします。',
-    ask: '質問を入力', send: '送信', source: '出典', yes: '役に立った', no: '役に立たなかった', thanks: 'フィードバックありがとうございます。',
-    sorry: 'お役に立てず申し訳ありません。', support: 'サポートに問い合わせる', wait: '回答を探しています…',
-    fail: '接続できませんでした。しばらくしてからお試しください。', show: '見てみる', allDone: 'すべて完了しました',
-    later: 'あとで回答する', answered: 'ご回答ありがとうございました。', low: 'まったく思わない', high: '非常にそう思う',
-    why: 'そう答えた理由をお聞かせください（任意）', points: '点',
+    next: '次へ', back: '戻る', done: '完了', ok: 'OK', close: '閉じる', help: 'ヘルプ', send: '送信', show: '見てみる',
+    allDone: 'すべて完了しました', hide: '非表示にする',
   },
   en: {
-    next: 'Next', back: 'Back', done: 'Done', ok: 'Got it', close: 'Close', help: 'Help', hello: 'Ask a question; answers come from our help articles.',
-    ask: 'Type your question', send: 'Send', source: 'Source', yes: 'Helpful', no: 'Not helpful', thanks: 'Thank you for the feedback.',
-    sorry: 'Sorry we could not help.', support: 'Contact support', wait: 'Looking for an answer…',
-    fail: 'Could not connect. Please try again later.', show: 'Show me', allDone: 'All done',
-    later: 'Ask me later', answered: 'Thank you for your answer.', low: 'Not at all likely', high: 'Extremely likely',
-    why: 'What is the main reason for your score? (optional)', points: ' out of 10',
+    next: 'Next', back: 'Back', done: 'Done', ok: 'Got it', close: 'Close', help: 'Help', send: 'Send', show: 'Show me',
+    allDone: 'All done', hide: 'Hide',
   },
 };
-// identify's locale, else data-locale, else the page's <html lang> (English or else Japanese)
-const locale = () => state.locale || (STRINGS[config.locale] && config.locale) ||
-  ((d.documentElement.lang || '').slice(0, 2).toLowerCase() === 'en' ? 'en' : 'ja');
+// One rule for every part of the widget: the locale the app identified the user with, else the
+// script tag's data-locale, else the page's <html lang> (ja…, en…), else the site's default, as the
+// server said it (siteLocale). A change of <html lang> is watched (95-api.js).
+const pageLocale = () => state.locale || (STRINGS[config.locale] && config.locale) ||
+  ((d.documentElement.lang || '').slice(0, 2).toLowerCase().replace(/^(?!ja|en).*/, '') || null);
+const locale = () => pageLocale() || state.siteLocale || 'ja';
 const t = (key) => STRINGS[locale()][key];
-
 // DOM helpers: building elements, focus, visibility, and matching the page's URL.
 // Uses on (00-safety.js).
 let lastId = 0;
@@ -108,21 +107,40 @@ const deepActive = () => {
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]):not([type=hidden]),select:not([disabled]),' +
   'textarea:not([disabled]),[tabindex]:not([tabindex="-1"]),[contenteditable=""],[contenteditable=true]';
 const visible = (el) => el.getClientRects().length > 0;
-// Patterns as in content/tours: '*' is any run of characters; the query counts only if the pattern has '?'.
+// a field the user types in (where the keys they press must stay)
+const typingIn = (el) => !!el && (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable);
+// A hash route (#/path or #!/path, as hash-routed apps use), or '': other fragments (an anchor,
+// an OAuth token) are no route and never leave the page; an anchor followed within a route's page
+// leaves the app on that route.
+let routeSeen = ['', '']; // [path, route]
+const route = () => {
+  const hash = location.hash, path = location.pathname, isRoute = /^#!?\//.test(hash);
+  if (isRoute || !hash || routeSeen[0] !== path) routeSeen = [path, isRoute ? hash : ''];
+  return routeSeen[1];
+};
+// Patterns as in content/tours: '*' is any run of characters; the query counts only if the pattern
+// has '?', the hash route only if it has '#'.
 const here = (pat) => {
-  let s = location.pathname + (pat.indexOf('?') >= 0 ? location.search : '');
+  const hash = pat.indexOf('#'), q = pat.indexOf('?');
+  let s = location.pathname + (q >= 0 && (hash < 0 || q < hash) ? location.search : '') + (hash >= 0 ? route() : '');
   try { s = decodeURIComponent(s) } catch (_) { /* keep it encoded */ }
   return new RegExp('^' + pat.split(/\*+/).map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$').test(s);
 };
-// The page as the widget reports it: without its #fragment, which may hold tokens (OAuth), and
-// cut to the 4,096 characters the service takes (a longer address would be refused, and with it
-// the answer, the save or the event that carried it); the service masks e-mails and numbers.
-const pageUrl = () => location.href.split('#')[0].slice(0, 4096);
+// The page as the widget reports it: with its hash route, without any other #fragment, and cut to
+// the 4,096 characters the service takes (a longer address would be refused, and with it the
+// answer, the save or the event that carried it); the service masks e-mails and numbers.
+const pageUrl = () => (location.href.split('#')[0] + route()).slice(0, 4096);
 const safeUrl = (u) => (/^(https?:|mailto:|tel:|\/)/i.test(u || '') ? u : null);
 
-// HTML from the server was sanitised there (allow-list); under Trusted Types it passes through our own policy.
+// HTML from the server was sanitised there (allow-list); under Trusted Types it passes through our
+// own policy, as do the addresses of the widget's parts (47-parts.js), and only those.
 let tt = null;
-try { tt = w.trustedTypes && w.trustedTypes.createPolicy('guide', { createHTML: (s) => s }) } catch (_) { /* policy not allowed */ }
+try {
+  tt = w.trustedTypes && w.trustedTypes.createPolicy('guide', {
+    createHTML: (s) => s,
+    createScriptURL: (s) => (s.indexOf(API + '/embed/') ? '' : s),
+  });
+} catch (_) { /* policy not allowed */ }
 
 // h('button', {class: 'btn', onclick: fn}, 'text', child, [children]): attributes, listeners
 // (through on()), `html` (server HTML) and children; null and false are left out.
@@ -140,7 +158,6 @@ function h(name, attrs) {
   }
   return e;
 }
-
 // Events for the host page: Guide('on', name, fn), Guide('off', name, fn), and a `guide:<name>`
 // CustomEvent on document, both with the same detail (docs/embed.md lists the events).
 // A Guide('on') listener that throws is the host's own bug: it shows as a console warning and never
@@ -193,7 +210,6 @@ const { emit, listen, unlisten, hold } = (() => {
 
   return { emit, listen, unlisten, hold };
 })();
-
 // Storage: what this browser keeps for the widget. localStorage (key guide:SITE) holds anonymous
 // users' traits, tour progress and checklist tasks, the anonymous id, what was reported once, and
 // the events a page left unsent while the server was failing (35-transport.js);
@@ -215,9 +231,16 @@ const randomId = () => Date.now().toString(36) + crypto.getRandomValues(new Uint
 // This tab's id: sessionStorage survives reloads, not the tab.
 let TAB;
 try { TAB = sessionStorage[KEY] || (sessionStorage[KEY] = randomId()) } catch (_) { TAB = randomId() }
+// True the first time `what` is asked in this tab (what was reported once per session).
+function firstInTab(what) {
+  let seen = [];
+  try { seen = JSON.parse(sessionStorage[KEY + ':once'] || '[]') } catch (_) { /* blocked */ }
+  if (seen.indexOf(what) >= 0) return false;
+  try { sessionStorage[KEY + ':once'] = JSON.stringify(seen.concat(what).slice(-200)) } catch (_) { /* full or blocked */ }
+  return true;
+}
 // The person, when anonymous: a random id kept in this browser (Guide('reset') forgets it).
 const anonId = () => state.anon || (state.anon = local().anon || local({ anon: randomId() }).anon);
-
 // Transport and queues: JSON over HTTP; the queue of commands that talk to the server; the chat's
 // WebSocket (HTTP when the socket is not available); and the queue of events for the review desk
 // (POST /events): bounded, sent in batches in the background, and sent again until the server
@@ -330,6 +353,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   on(w, 'online', () => flush(wait = 0));
   // ctx: the tour, version, step and step_index the event is about (or nothing)
   function track(type, ctx, props) {
+    if (state.preview) return; // an editor's preview is no use's figures
     queue.push([JSON.stringify({ user: state.user || undefined, token: state.token, anon: state.user ? undefined : anonId(), session: TAB }),
       Object.assign({ id: randomId(), type, at: Date.now(), url: pageUrl() }, ctx, props && { props })]);
     if (queue.length > MAX) dropped += queue.splice(0, queue.length - MAX).length;
@@ -378,11 +402,12 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
 
   return { http, query, chain, converse, connect, idle, track, flush };
 })();
-
-// Styles: the one stylesheet of the shadow root. Classes: .r the root, .pop a step (.hint a hint),
-// .ov/.ring the overlay and the highlight, .go the launcher, .chat, .cls/.cl the checklists, .sv the
-// survey; .busy on the root hides hints and the survey under a running tour. The host themes it
-// through the --guide-* custom properties (docs/embed.md).
+// Styles: the stylesheet of the shadow root (each part adds its own: the panel's, the survey's). Classes:
+// .r the root, .pop a step (.hint a hint) with its arrow .ar, .ov/.ring the overlay and the highlight,
+// .go the launcher, .cls/.cl the checklists; .busy on the root hides hints and the survey under a
+// running tour; .off hides a sheet under another on a narrow screen (50-position.js). Stacking, low
+// to high: hints, checklists and the survey; the overlay; the step; the launcher; the help panel.
+// The host themes it through the --guide-* custom properties (docs/embed.md).
 // Uses nothing from earlier files.
 const CSS = `
 .r{all:initial;--a:var(--guide-accent,#2563eb);--at:var(--guide-accent-text,#fff);--bg:var(--guide-bg,#fff);
@@ -395,39 +420,27 @@ a{color:var(--a)}
 .pop:focus{outline:0}
 .ov{position:fixed;z-index:2;background:var(--guide-overlay,rgba(15,23,42,.55))}
 .ring{position:fixed;z-index:2;border-radius:6px;box-shadow:0 0 0 3px var(--a);pointer-events:none}
-.busy .hint,.busy .sv{display:none}
-.pop,.chat,.cl,.sv{background:var(--bg);color:var(--fg);border-radius:var(--rad);box-shadow:0 10px 30px rgba(0,0,0,.22)}
-.pop,.chat{position:fixed;z-index:3}
-.pop{width:min(340px,calc(100vw - 24px));max-height:calc(100vh - 24px);overflow:auto;padding:16px 18px}
+.busy .hint,.busy .sv,.off{display:none!important}
+.pop,.pan,.cl,.sv{background:var(--bg);color:var(--fg);border-radius:var(--rad);box-shadow:0 10px 30px rgba(0,0,0,.22)}
+.pop{position:fixed;z-index:3}
+.pop{width:min(340px,calc(100vw - 24px));padding:16px 18px}
 .hint{z-index:1;width:min(280px,calc(100vw - 24px));padding:12px 14px;border:1px solid var(--ln)}
 h2{margin:0 28px 6px 0;font-size:16px;font-weight:600;line-height:1.4}
-.b p{margin:.4em 0}.b img{max-width:100%}
-.f{display:flex;gap:8px;align-items:center;margin-top:12px}
+.b{max-height:calc(100vh - 150px);overflow:auto}.b p{margin:.4em 0}.b img{max-width:100%}
+.f{display:flex;gap:8px;align-items:center;justify-content:flex-end;margin-top:12px}
 .n{margin-right:auto;color:var(--mu);font-size:12px}
 .btn{cursor:pointer;padding:6px 14px;border:1px solid var(--ln);border-radius:6px;background:transparent}
 .pri{background:var(--a);border-color:var(--a);color:var(--at)}
 .x{position:absolute;top:8px;right:8px;width:28px;height:28px;border:0;background:none;cursor:pointer;font-size:20px;line-height:1;color:var(--mu)}
-.go{position:fixed;z-index:1;right:20px;bottom:20px;width:52px;height:52px;border-radius:50%;border:0;cursor:pointer;
+.go{position:fixed;z-index:4;right:20px;bottom:20px;width:52px;height:52px;border-radius:50%;border:0;cursor:pointer;
 background:var(--a);color:var(--at);font-size:24px;font-weight:700;box-shadow:0 4px 14px rgba(0,0,0,.25)}
-.chat{right:20px;bottom:84px;width:min(370px,calc(100vw - 24px));height:min(540px,calc(100vh - 110px));display:flex;flex-direction:column}
-.chat header{display:flex;padding:12px 16px;border-bottom:1px solid var(--ln)}
-.chat h2{flex:1;margin:0}
-.chat .x{position:static}
-.log{flex:1;overflow:auto;padding:12px;display:flex;flex-direction:column;gap:8px}
-.m{max-width:88%;padding:8px 12px;border-radius:12px;background:#f1f4f8;align-self:flex-start;overflow-wrap:anywhere}
-.m p{margin:0 0 4px}.m ul{margin:4px 0;padding-left:18px}
-.u{align-self:flex-end;background:var(--a);color:var(--at)}
-.src{display:block;font-size:13px}
-.fb{display:flex;gap:6px;margin-top:6px}.fb .btn{padding:2px 10px}
 [aria-pressed=true]{border-color:var(--a);background:#e8efff}
-form{display:flex;gap:6px;padding:10px;border-top:1px solid var(--ln)}
-form input,textarea{flex:1;min-width:0;padding:8px 10px;border:1px solid var(--ln);border-radius:8px;background:var(--bg)}
-.sv{position:fixed;z-index:1;left:0;right:0;bottom:20px;margin:auto;width:min(400px,calc(100vw - 24px));padding:14px 16px}
-.sc{display:flex;gap:3px;margin:10px 0 4px}.sc .btn{flex:1;padding:4px 0}
-.sh{display:flex;justify-content:space-between}
-textarea{display:block;width:100%;margin-top:4px;resize:vertical}label{display:block;margin-top:8px}
+.ar{position:absolute;width:12px;height:12px;background:inherit;transform:rotate(45deg)}
+[data-side=bottom] .ar{top:-6px;left:var(--ax)}[data-side=top] .ar{bottom:-6px;left:var(--ax)}
+[data-side=right] .ar{left:-6px;top:var(--ay)}[data-side=left] .ar{right:-6px;top:var(--ay)}[data-side=center] .ar{display:none}
+.cl>.x{top:6px;right:6px;width:24px;height:24px;font-size:16px}
 .cls{position:fixed;z-index:1;left:20px;bottom:20px;width:min(300px,calc(100vw - 100px));display:flex;flex-direction:column;gap:8px}
-.cl{padding:10px 14px}
+.cl{padding:10px 14px;position:relative}.done>button{padding-right:26px}
 .cl>button{display:flex;width:100%;gap:8px;border:0;background:none;padding:4px 0;cursor:pointer;font-weight:600;text-align:left}
 .cl>button span{margin-left:auto;color:var(--mu);font-weight:400}
 .bar{height:6px;border-radius:3px;background:var(--ln);overflow:hidden;margin:4px 0}
@@ -437,21 +450,22 @@ textarea{display:block;width:100%;margin-top:4px;resize:vertical}label{display:b
 .cl li span{flex:1}.cl .ok span{color:var(--mu);text-decoration:line-through}
 .cl li .btn{padding:2px 10px;font-size:13px}
 @media (max-width:480px){
-.pop,.chat,.sv{left:0!important;right:0!important;top:auto!important;bottom:0!important;width:100%;max-height:70vh;border-radius:var(--rad) var(--rad) 0 0}
-.chat{height:80vh}}
-@media (prefers-reduced-motion:no-preference){.pop,.chat{animation:in .18s ease-out}
+.pop,.pan,.sv,.cls{left:0!important;right:0!important;top:auto!important;bottom:0!important;width:100%!important;max-height:70vh;border-radius:var(--rad) var(--rad) 0 0}
+.b{max-height:50vh}.cls{gap:0;max-height:50vh;overflow:auto}.cl{border-radius:0}.ar{display:none}}
+@media (prefers-reduced-motion:no-preference){.pop,.pan{animation:in .18s ease-out}
 @keyframes in{from{opacity:0;transform:translateY(6px)}}}`;
-
 // The shell: one <guide-widget> element with a shadow root, out of reach of the host's CSS, our
-// stylesheet, and the "?" launcher of the chat. Everything the widget draws goes in through add().
+// stylesheets, and the "?" launcher of the help panel. Everything the widget draws goes in through add().
 // Uses on (00-safety.js), config, tag (05-config.js), h (20-dom.js), CSS (40-styles.js);
-// the launcher calls chat.toggle() (55-chat.js) when clicked.
+// the launcher calls chat.toggle() (47-parts.js) when clicked.
 const shell = (() => {
   let ui = null; // div.r in the shadow root: the parent of everything the widget draws
+  let root = null; // the shadow root
   const shell = {
     host: null, // <guide-widget>, the one element the widget adds to the page
     launcher: null, // the "?" button, or null with data-chat="off"
-    mount, attach, add,
+    mount, attach, add, style,
+    all: (sel) => [].slice.call(ui.querySelectorAll(sel)), // what the widget drew, by selector
     // a modal tour is on screen: hints and the survey hide under it (.busy in 40-styles.js)
     dim: (dimmed) => ui.classList.toggle('busy', dimmed),
   };
@@ -459,17 +473,12 @@ const shell = (() => {
   function mount() {
     const host = (shell.host = d.createElement('guide-widget'));
     // Inline !important beats any host rule (even `* {all: unset}`); CSSOM writes are allowed under a strict CSP.
-    ('position:fixed;top:0;left:0;right:auto;bottom:auto;width:0;height:0;margin:0;padding:0;border:0;overflow:visible;' +
+    // (outline and box-shadow: a host's :focus rule matches us while the focus is in our shadow root)
+    ('position:fixed;top:0;left:0;right:auto;bottom:auto;width:0;height:0;margin:0;padding:0;border:0;overflow:visible;outline:0;box-shadow:none;' +
       'display:block;visibility:visible;opacity:1;transform:none;filter:none;z-index:2147483647;background:none;pointer-events:none')
       .split(';').forEach((p) => host.style.setProperty(p.split(':')[0], p.split(':')[1], 'important'));
-    const root = host.attachShadow({ mode: 'open' });
-    try {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-      root.adoptedStyleSheets = [sheet];
-    } catch (_) { // older browsers: a <style>, allowed by the script tag's nonce if the page uses one
-      root.append(h('style', { nonce: tag && tag.nonce }, CSS));
-    }
+    root = host.attachShadow({ mode: 'open' });
+    style(CSS);
     ui = h('div', { class: 'r' });
     root.append(ui);
     if (config.chat !== 'off') {
@@ -477,6 +486,16 @@ const shell = (() => {
       ui.append(shell.launcher);
     }
     attach();
+  }
+  // Adds a stylesheet to the shadow root (ours, then each part's).
+  function style(css) {
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      root.adoptedStyleSheets = root.adoptedStyleSheets.concat(sheet);
+    } catch (_) { // older browsers: a <style>, allowed by the script tag's nonce if the page uses one
+      root.prepend(h('style', { nonce: tag && tag.nonce }, css));
+    }
   }
   // The top layer (popover) puts us above any z-index the host uses; re-attached if a framework removed us.
   function attach() {
@@ -495,7 +514,64 @@ const shell = (() => {
 
   return shell;
 })();
+// Parts: what most pages never use is not in embed.js. The help panel (with the chat), the survey and
+// the editor's tools are each a script of their own (guide_server/widget/js/<part>/), served at
+// /embed/<part>.js and loaded the first time they are needed, by a <script> with the nonce of ours
+// (and, under Trusted Types, our policy's URL). A part hands back what it exports through
+// Guide._part(name, fn): fn gets the names of embed.js it uses (PARTS_USE, at the end of embed.js).
+// A part that fails to load is asked for again next time.
+// Uses warn (00-safety.js), API, tag (05-config.js), state.surveysEnded (10-state.js), tt (20-dom.js).
+const parts = (() => {
+  const loading = {}; // part name -> the promise of its exports
+  const done = {}; // part name -> its resolve function while it loads
+  const ready = {}; // part name -> its exports, once loaded
 
+  function load(name) {
+    return loading[name] || (loading[name] = new Promise((res, rej) => {
+      const url = API + '/embed/' + name + '.js', s = d.createElement('script');
+      done[name] = res;
+      s.src = tt ? tt.createScriptURL(url) : url;
+      s.async = true;
+      if (tag && tag.nonce) s.nonce = tag.nonce;
+      s.onerror = () => {
+        delete loading[name];
+        s.remove();
+        rej(new Error('could not load ' + url));
+      };
+      (d.head || d.documentElement).append(s);
+    }));
+  }
+  // called by the part's script
+  function loaded(name, fn) {
+    if (!done[name] || ready[name]) return;
+    ready[name] = fn(PARTS_USE);
+    done[name](ready[name]);
+  }
+
+  return {
+    load, loaded,
+    // the part's exports if it is loaded, else null: what works without it does not load it
+    get: (name) => ready[name] || null,
+    // calls `method` of the part with `args`, loading it first if needed; errors are warnings
+    call: (name, method, args) => load(name).then((x) => x[method].apply(null, args || [])).catch(warn),
+  };
+})();
+
+// The help panel and the survey as the rest of embed.js sees them, loaded or not.
+const chat = {
+  isOpen: () => !!parts.get('panel') && parts.get('panel').isOpen(),
+  owns: (node) => !!parts.get('panel') && parts.get('panel').owns(node),
+  open: (view) => parts.call('panel', 'open', [view]),
+  toggle: () => parts.call('panel', 'toggle'),
+  reset: () => parts.get('panel') && parts.get('panel').reset(),
+};
+const survey = {
+  show: (sv) => sv && !state.surveysEnded[sv.id] && parts.call('survey', 'show', [sv]),
+  reset() {
+    state.surveysEnded = {};
+    if (parts.get('survey')) parts.get('survey').reset();
+  },
+};
 // Positioning: waiting for a target to appear, placing a step's popup beside its target (or in the
 // centre), the overlay around the target, and placing everything again on scroll and resize.
 // Uses safe, later (00-safety.js), state.runs (10-state.js), clamp, visible (20-dom.js);
@@ -518,8 +594,27 @@ function waitFor(sel, ms, cb) {
   return stop;
 }
 
+// Calls back once nothing visible matches `sel` (now or later); returns a cancel function.
+function waitGone(sel, cb) {
+  let mo = null;
+  const gone = () => {
+    let el = null;
+    try { el = d.querySelector(sel) } catch (_) { /* a bad selector matches nothing */ }
+    if (el && visible(el)) return;
+    if (mo) mo.disconnect();
+    mo = null;
+    cb();
+    return true;
+  };
+  if (!gone()) {
+    mo = new MutationObserver(safe(gone));
+    mo.observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden', 'open'] });
+  }
+  return () => mo && mo.disconnect();
+}
+
 // The popup on the wanted side of the target's rect `r` if it fits, else on a side that does;
-// centred without a target. Always inside the viewport.
+// centred without a target. Always inside the viewport; its arrow (.ar) points at the target.
 function position(pop, r, want) {
   const vw = w.innerWidth, vh = w.innerHeight, W = pop.offsetWidth, H = pop.offsetHeight, G = 12;
   let x = (vw - W) / 2, y = (vh - H) / 2, side = 'center';
@@ -535,9 +630,15 @@ function position(pop, r, want) {
       y = r.top + r.height / 2 - H / 2;
     }
   }
-  pop.style.left = clamp(x, 8, vw - W - 8) + 'px';
-  pop.style.top = clamp(y, 8, vh - H - 8) + 'px';
+  x = clamp(x, 8, vw - W - 8);
+  y = clamp(y, 8, vh - H - 8);
+  pop.style.left = x + 'px';
+  pop.style.top = y + 'px';
   pop.setAttribute('data-side', side);
+  if (r) { // the arrow's place along the popup's edge: the target's middle, kept off the corners
+    pop.style.setProperty('--ax', clamp(r.left + r.width / 2 - x - 6, 10, W - 22) + 'px');
+    pop.style.setProperty('--ay', clamp(r.top + r.height / 2 - y - 6, 10, H - 22) + 'px');
+  }
 }
 
 const placePane = (el, x, y, wd, ht) => {
@@ -557,204 +658,27 @@ function cover(ov, r) {
   ov[4].hidden = !r;
 }
 
+// On a narrow screen every part is a sheet at the bottom, and only one shows at a time, the first
+// of: the help panel, the tour's step, a hint, the survey, the checklists; the launcher sits just
+// above it, so it can always be reached. On a wide screen everything shows, in its own place.
+const SHEETS = ['.pan', '.pop:not(.hint)', '.hint', '.sv', '.cls'];
+function arrange() {
+  const narrow = w.innerWidth <= 480, busy = !!state.tour;
+  let top = null;
+  SHEETS.forEach((sel) => shell.all(sel).forEach((el) => {
+    const hidden = busy && /\b(hint|sv)\b/.test(el.className); // under a running tour anyway
+    el.classList.toggle('off', narrow && !!top);
+    if (!top && !hidden) top = el;
+  }));
+  if (shell.launcher) shell.launcher.style.bottom = (narrow && top ? top.offsetHeight + 12 : 20) + 'px';
+}
+
 // Everything on screen is placed again in the next frame (once, however many calls). Never throws,
 // even where the host broke requestAnimationFrame: a tour that ends calls it on its way out.
 let frame = 0;
 const reflow = safe(() => {
-  if (!frame) frame = requestAnimationFrame(safe(() => { frame = 0; state.runs.forEach(placeStep) }));
+  if (!frame) frame = requestAnimationFrame(safe(() => { frame = 0; state.runs.forEach(placeStep); arrange() }));
 });
-
-// The help chat: a panel above the launcher where the user asks; answers come from the help
-// articles with their source, 👍/👎 feedback, and the way to a human when there is no answer.
-// Uses on (00-safety.js), state, during (10-state.js), t (15-strings.js), h, deepActive, safeUrl, pageUrl (20-dom.js),
-// emit (25-host-events.js), anonId (30-storage.js), converse, connect, idle, track (35-transport.js),
-// shell (45-shell.js).
-const chat = (() => {
-  let panel = null; // the chat's dialog once opened (kept while closed, so the log stays), or null
-  let log = null; // its list of messages (role="log")
-  let input = null; // its question field
-
-  const link = (url, text, cls, click) => (safeUrl(url) ? h('a', { href: url, class: cls, target: '_blank', rel: 'noopener', onclick: click }, text) : h('span', null, text));
-  // the way to a human: reported when offered and when taken
-  function supportLink(s, qid) {
-    if (!(s = safeUrl(s || state.support))) return null;
-    const p = qid ? { question_id: qid } : null;
-    track('escalation_offered', 0, p);
-    return link(s, t('support'), 'src', () => track('escalation_taken', 0, p));
-  }
-  function say(node) {
-    log.append(node);
-    log.scrollTop = log.scrollHeight;
-    return node;
-  }
-
-  function answer(a) {
-    const ans = a.answer, kids = [];
-    if (a.outcome === 'answered' && ans) {
-      kids.push(h('p', null, ans.snippet || ''),
-        link(ans.url, t('source') + ': ' + ans.title + (ans.section && ans.section.heading ? ' › ' + ans.section.heading : ''), 'src'));
-    } else {
-      kids.push(h('p', null, a.message || ''));
-      if ((a.suggestions || []).length) kids.push(h('ul', null, a.suggestions.map((s) => h('li', null, link(s.url, s.title)))));
-      if (a.outcome === 'no_answer') kids.push(supportLink(a.escalation && a.escalation.support, a.question_id));
-    }
-    if (a.question_id) {
-      const row = h('div', { class: 'fb' }, [true, false].map((ok) => h('button', {
-        class: 'btn', type: 'button', 'aria-label': t(ok ? 'yes' : 'no'), 'aria-pressed': 'false',
-        onclick: (e) => vote(a.question_id, ok, row, e.currentTarget),
-      }, ok ? '👍' : '👎')));
-      kids.push(row);
-    }
-    return h('div', { class: 'm a' }, kids);
-  }
-
-  function vote(qid, helpful, row, btn) {
-    [].forEach.call(row.children, (b) => (b.disabled = true));
-    btn.setAttribute('aria-pressed', 'true');
-    track('answer_feedback', 0, { question_id: qid, helpful });
-    return converse('feedback', { question_id: qid, helpful })
-      .catch(() => ({}))
-      .then((r) => say(h('div', { class: 'm a' }, h('p', null, t(helpful ? 'thanks' : 'sorry')),
-        !helpful && supportLink(r.escalation && r.escalation.support, qid))));
-  }
-
-  function ask(q) {
-    const cur = state.tour, step = cur && cur.step(), c = during();
-    const body = { question: q, user: state.user || undefined, anon: state.user ? undefined : anonId(),
-      context: { url: pageUrl(), tour_id: cur ? cur.tour.id : null, step_id: step ? step.id : null } };
-    let got = null; // the server's answer
-    say(h('div', { class: 'm u' }, q));
-    const wait = say(h('div', { class: 'm a' }, t('wait')));
-    return converse('ask', body)
-      .then((a) => {
-        got = a;
-        if (a.question_id) track('question_asked', c, { question_id: a.question_id });
-        return answer(a);
-      }, () => h('div', { class: 'm a' }, h('p', null, t('fail')), supportLink()))
-      .then((node) => {
-        wait.remove();
-        say(node);
-        emit('chat:answer', { question: q, outcome: got ? got.outcome : 'error', question_id: (got && got.question_id) || null });
-      });
-  }
-
-  const isOpen = () => !!panel && panel.isConnected;
-  function open() {
-    const fresh = !isOpen();
-    shell.attach();
-    if (!panel) {
-      input = h('input', { type: 'text', maxlength: '1000', autocomplete: 'off' });
-      log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite' });
-      panel = h('div', { class: 'chat', role: 'dialog', 'aria-labelledby': 'gch' },
-        h('header', null, h('h2', { id: 'gch' }), h('button', { class: 'x', type: 'button', onclick: close }, '×')),
-        log,
-        h('form', { onsubmit: (e) => { e.preventDefault(); const q = input.value.trim(); input.value = ''; if (q) return ask(q) } },
-          input, h('button', { class: 'btn pri', type: 'submit' })));
-      on(panel, 'keydown', (e) => e.key === 'Escape' && close());
-      say(h('div', { class: 'm a' }, t('hello')));
-    }
-    // labels follow the current locale each time the panel opens
-    panel.querySelector('h2').textContent = t('help');
-    panel.querySelector('.x').setAttribute('aria-label', t('close'));
-    panel.querySelector('form .btn').textContent = t('send');
-    input.setAttribute('aria-label', t('ask'));
-    input.setAttribute('placeholder', t('ask') + '…');
-    shell.add(panel);
-    if (shell.launcher) shell.launcher.setAttribute('aria-expanded', 'true');
-    input.focus({ preventScroll: true });
-    connect(); // the chat's socket opens now, before the first question
-    if (fresh) {
-      track('chat_opened', during());
-      emit('chat:open');
-    }
-  }
-  function close() {
-    if (!panel) return;
-    const had = panel.contains(deepActive()), was = isOpen();
-    panel.remove();
-    idle(); // the socket closes a minute after the last message
-    if (shell.launcher) {
-      shell.launcher.setAttribute('aria-expanded', 'false');
-      if (had) shell.launcher.focus({ preventScroll: true });
-    }
-    if (was) emit('chat:close');
-  }
-
-  return {
-    open, close, isOpen,
-    toggle: () => (isOpen() ? close() : open()),
-    // the key handler of a tour leaves the chat's keys alone (66-step-keys.js)
-    owns: (node) => !!panel && panel.contains(node),
-    // Guide('reset'): closed, and the next person starts with an empty log
-    reset() {
-      if (log) log.textContent = '';
-      close();
-      panel = null;
-    },
-  };
-})();
-
-// The survey (NPS) the server says is due: small, at the bottom, never blocking, hidden under a
-// tour. A score 0-10, then an optional comment; "later", close and Escape end it too.
-// Uses later, on (00-safety.js), state.surveysEnded (10-state.js), t (15-strings.js),
-// h, nextId, deepActive (20-dom.js), emit (25-host-events.js), track, flush (35-transport.js), shell (45-shell.js).
-const survey = (() => {
-  let panel = null; // the survey on screen, or null
-
-  function show(sv) {
-    if (!sv || panel || state.surveysEnded[sv.id]) return;
-    let score = null;
-    const id = nextId(), txt = h('textarea', { rows: '3', maxlength: '1000' });
-    const more = h('div', { hidden: true }, h('label', null, sv.comment_prompt || t('why'), txt),
-      h('div', { class: 'f' }, h('button', { class: 'btn pri', type: 'button', onclick: () => end() }, t('send'))));
-    const scale = h('div', { class: 'sc', role: 'group', 'aria-labelledby': id, 'aria-describedby': id + 'h' },
-      [...Array(11).keys()].map((n) => h('button', { // 0 to 10
-        class: 'btn', type: 'button', 'aria-pressed': 'false', 'aria-label': n + t('points'), onclick: () => {
-          score = n;
-          [].forEach.call(scale.children, (b, k) => b.setAttribute('aria-pressed', String(k === n)));
-          more.hidden = false;
-          txt.focus();
-        },
-      }, String(n))));
-    // answered (a score was chosen, whatever closed it), nps_later or nps_dismissed
-    const end = (type) => {
-      if (state.surveysEnded[sv.id]) return; // once: Send, later, close and Escape all end it
-      const had = box.contains(deepActive()), answered = score != null, comment = txt.value.trim();
-      state.surveysEnded[sv.id] = 1;
-      track(answered ? 'nps_answered' : type, 0, Object.assign({ survey: sv.id }, answered && { score, comment }));
-      flush(); // the server asks again only once it knows
-      panel = null;
-      box.textContent = '';
-      if (answered) {
-        box.append(h('p', { role: 'status' }, t('answered')));
-        later(() => box.remove(), 3000);
-      } else box.remove();
-      if (had && shell.launcher) shell.launcher.focus({ preventScroll: true });
-      emit(answered ? 'survey:answer' : 'survey:dismiss',
-        Object.assign({ survey: sv.id }, answered ? { score, comment } : { later: type === 'nps_later' }));
-    };
-    const box = (panel = h('section', { class: 'sv', role: 'dialog', 'aria-labelledby': id },
-      h('h2', { id }, sv.question), scale,
-      h('div', { class: 'n sh', id: id + 'h' }, h('span', null, '0: ' + t('low')), h('span', null, '10: ' + t('high'))),
-      more,
-      h('div', { class: 'f' }, h('button', { class: 'btn', type: 'button', onclick: () => end('nps_later') }, t('later'))),
-      h('button', { class: 'x', type: 'button', 'aria-label': t('close'), onclick: () => end('nps_dismissed') }, '×')));
-    on(box, 'keydown', (e) => e.key === 'Escape' && end('nps_dismissed'));
-    shell.add(box);
-    emit('survey:show', { survey: sv.id });
-  }
-
-  return {
-    show,
-    // Guide('reset'): gone, and any survey may be shown again
-    reset() {
-      if (panel) panel.remove();
-      panel = null;
-      state.surveysEnded = {};
-    },
-  };
-})();
-
 // A step's popup: a labelled dialog with the step's title and text, where the user is ("2 / 3"),
 // Back, Next (Done on the last step) and Close. It only builds the elements: 69-step-view.js puts
 // them on screen and places them.
@@ -779,13 +703,13 @@ function stepPopup(run, s, adv, el) {
     i > 0 && h('button', { class: 'btn', type: 'button', onclick: () => run.show(run.i - 1, -1) }, b.back || t('back')),
     next),
   // last in the DOM so that Tab reaches the step's own buttons first
-  h('button', { class: 'x', type: 'button', 'aria-label': t('close'), onclick: () => run.end('dismissed') }, '×'));
+  h('button', { class: 'x', type: 'button', 'aria-label': t('close'), onclick: () => run.end('dismissed') }, '×'),
+  el && h('i', { class: 'ar', 'aria-hidden': 'true' }));
   return { pop, next };
 }
-
 // The keyboard and the focus during a tour: Escape closes it, → and ← move to the next and previous
-// step (not while typing in a field), Tab stays inside the step (its controls and its target), and
-// the focus goes back where it was when the tour ends.
+// step (not while typing in a field), Tab stays inside the step (its controls, its target and the
+// help launcher), and the focus goes back where it was when the tour ends.
 // Uses FOCUSABLE, visible, deepActive (20-dom.js), shell.launcher (45-shell.js), chat.owns (55-chat.js);
 // drives a Run (70-run.js).
 
@@ -794,18 +718,19 @@ const stepKeys = (run) => (e) => {
   // the chat may be open above a tour (to ask about this step): its keys are its own
   if (!run.pop || chat.owns(e.composedPath()[0])) return;
   const k = e.key, el = e.composedPath()[0] || {};
-  const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable;
+  const typing = typingIn(el);
   if (k === 'Escape') { e.preventDefault(); run.end('dismissed') }
-  else if (k === 'Tab') trapTab(e, run.pop, run.el);
+  else if (k === 'Tab') trapTab(e, run.pop, run.el, shell.launcher);
   else if (typing) return;
   else if (k === 'ArrowRight' && run.nextBtn) { e.preventDefault(); run.show(run.i + 1, 1) }
   else if (k === 'ArrowLeft' && run.i > 0) { e.preventDefault(); run.show(run.i - 1, -1) }
 };
 
-// Tab and Shift+Tab cycle through the popup's controls and the target's, nothing else.
-function trapTab(e, pop, target) {
+// Tab and Shift+Tab cycle through the popup's controls, the target's and the launcher, nothing else.
+function trapTab(e, pop, target, launcher) {
   const list = [].slice.call(pop.querySelectorAll(FOCUSABLE))
-    .concat(target ? [target].concat([].slice.call(target.querySelectorAll(FOCUSABLE))).filter((x) => x.matches(FOCUSABLE) && visible(x)) : []);
+    .concat(target ? [target].concat([].slice.call(target.querySelectorAll(FOCUSABLE))).filter((x) => x.matches(FOCUSABLE) && visible(x)) : [])
+    .concat(launcher && visible(launcher) ? [launcher] : []);
   const k = list.indexOf(deepActive()), n = list.length;
   e.preventDefault();
   if (n) list[e.shiftKey ? (k <= 0 ? n - 1 : k - 1) : (k + 1) % n].focus();
@@ -824,7 +749,6 @@ function focusBack(run) {
     if (ret) ret.focus({ preventScroll: true });
   };
 }
-
 // Progress: where the user is in a tour, saved at each new step (active) and at the end (completed,
 // dismissed). Identified users: on the server. Anonymous users: in this browser, and only reports
 // (a target that never appeared) go to the server.
@@ -833,7 +757,8 @@ function focusBack(run) {
 
 // run: the Run; status: active | completed | dismissed; event: a report that goes with it (target_missing).
 function saveProgress(run, status, event) {
-  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: pageUrl(), event };
+  if (state.preview) return; // an editor's preview changes nobody's progress
+  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: pageUrl(), event, locale: locale() };
   if (state.user) {
     // Saves can reach the server out of order (quick clicks, several workers): each carries this
     // tab's id and a number that only grows, even across reloads, and the server drops a late older one.
@@ -855,7 +780,6 @@ function saveProgress(run, status, event) {
   }
   if (event) http('tours/progress', body, true).catch(warn);
 }
-
 // Stuck signals, sent as review-desk events (docs/embed.md): idle on a step, going back and forth
 // between two steps, rage clicks, and leaving the page with a step on screen.
 // Uses on, later (00-safety.js), state.tour, during (10-state.js), track (35-transport.js),
@@ -892,40 +816,46 @@ function watchPage() {
     const r = state.tour;
     if (r && r.pop && (r.step().advance || {}).type !== 'url') track('page_left', r.ctx(r.i));
   });
-  // rage clicks: 3 or more within a second, within 30 px, anywhere but on the widget's own controls
-  let taps = [], rageTimer = 0;
+  // rage clicks: 3 within a second, within 30 px, anywhere but on the widget's own controls; reported
+  // at the third click, with the tour step on screen then, and the page's element under the pointer
+  // (not the overlay of the tour that dims it); once a burst
+  let taps = [];
   on(d, 'click', (e) => {
-    const el = e.composedPath()[0], now = Date.now(), ours = e.target === shell.host;
+    let el = e.composedPath()[0];
+    const now = Date.now(), ours = e.target === shell.host;
     if (!e.detail || !el.tagName || (ours && el.closest('button,a,input,textarea'))) return; // keys, not clicks
     taps = taps.filter((p) => now - p[0] < 1000 && Math.hypot(p[1] - e.clientX, p[2] - e.clientY) < 30).concat([[now, e.clientX, e.clientY]]);
-    clearTimeout(rageTimer);
-    const n = taps.length, sel = (ours ? 'guide-widget ' : '') + el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      (el.classList[0] ? '.' + el.classList[0] : '');
-    if (n > 2) rageTimer = later(() => track('rage_click', during(), { count: n, selector: sel.slice(0, 200) }), 1000);
+    if (taps.length !== 3) return;
+    if (ours) el = d.elementsFromPoint(e.clientX, e.clientY).filter((x) => x !== shell.host && x !== d.documentElement)[0] || el;
+    const sel = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.classList[0] ? '.' + el.classList[0] : '');
+    track('rage_click', during(), { count: 3, selector: sel.slice(0, 200) });
   }, true);
 }
-
 // A step on screen: its popup beside the target (or centred), the overlay around the target for a
-// tour, following the target when the page scrolls, resizes or re-renders it, and the click or
-// typing that moves a step on. hideStep() takes all of it away again.
+// tour, following the target when the page scrolls, resizes or re-renders it, and what moves the
+// step on (the user's click, typing or submit; an element appearing or going; an app event).
+// hideStep() takes all of it away again.
 // Uses on, safe, later (00-safety.js), h, motion (20-dom.js), emit (25-host-events.js), shell (45-shell.js),
 // position, cover, reflow (50-position.js), stepPopup (65-step-popup.js), stepVisited, watchIdle
 // (68-signals.js); works on a Run (70-run.js).
 
-// Shows step `s` of `run` (advance `adv`) beside its target `el` (null: centred).
-function showStep(run, s, adv, el) {
-  const fresh = run.shown !== run.i; // a new visit of this step (showing it again after a re-render is not)
+// Shows step `s` of `run` (advance `adv`) beside its target `el` (null: centred). waiting: shown in the
+// centre while its target is late (70-run.js): not yet a visit (no step_shown, idle, tour:step, focus).
+function showStep(run, s, adv, el, waiting) {
+  const fresh = !waiting && run.shown !== run.i; // a new visit of this step (showing it again after a re-render is not)
   run.el = el;
   if (fresh) {
     run.shown = run.i;
+    run.untold = 1; // tour:step / hint:show is still to be sent for this visit
     stepVisited(run);
   }
-  watchIdle(run, s);
+  if (!waiting) watchIdle(run, s);
   const p = stepPopup(run, s, adv, el);
   run.pop = p.pop;
   run.nextBtn = p.next;
   if (!run.modal) run.stepOff.push(on(run.pop, 'keydown', (e) => e.key === 'Escape' && run.end('dismissed')));
-  if (el) followTarget(run, el, adv);
+  if (el) followTarget(run, el);
+  watchAdvance(run, adv, el);
   if (run.modal) { // hints wait under a running tour
     run.ov = [0, 1, 2, 3, 4].map((k) => h('div', { class: k < 4 ? 'ov' : 'ring' }));
     shell.add.apply(null, run.ov);
@@ -933,15 +863,22 @@ function showStep(run, s, adv, el) {
   }
   shell.add(run.pop);
   placeStep(run);
-  if (run.modal && run.focused !== run.i) { // a new step takes focus; showing it again does not
+  if (!run.pop) return; // the target was re-rendered meanwhile (a router's new view): shown again for it
+  reflow(); // the other sheets, on a narrow screen
+  // A new step takes the focus (showing it again does not), unless the user is typing in the page:
+  // the next keys they press go where they were going.
+  if (run.modal && !waiting && run.focused !== run.i) {
     run.focused = run.i;
-    run.pop.focus({ preventScroll: true });
+    if (!typingIn(deepActive())) run.pop.focus({ preventScroll: true });
   }
-  if (fresh) emit(run.modal ? 'tour:step' : 'hint:show', run.ctx(run.i));
+  if (run.untold) {
+    run.untold = 0;
+    emit(run.modal ? 'tour:step' : 'hint:show', run.ctx(run.i));
+  }
 }
 
-// The target: scrolled into view, watched for size changes, and the step's way on (click, input).
-function followTarget(run, el, adv) {
+// The target: scrolled into view, and watched for size changes.
+function followTarget(run, el) {
   const r = el.getBoundingClientRect();
   if (r.bottom < 0 || r.top > w.innerHeight || r.right < 0 || r.left > w.innerWidth) {
     el.scrollIntoView({ block: 'center', inline: 'nearest', behavior: motion() ? 'smooth' : 'auto' });
@@ -950,15 +887,36 @@ function followTarget(run, el, adv) {
     run.ro = new ResizeObserver(safe(reflow)); // reflow only schedules a frame: no observer loop errors
     run.ro.observe(el, { box: 'border-box' });
   }
-  const inside = (e) => e.composedPath().indexOf(el) >= 0, next = () => run.show(run.i + 1, 1);
-  if (adv.type === 'click') run.stepOff.push(on(d, 'click', (e) => inside(e) && next(), true));
-  if (adv.type === 'input') { // advance once the user pauses typing, or leaves the field
-    let tm = 0;
-    run.stepOff.push(
-      on(d, 'input', (e) => { if (inside(e)) { clearTimeout(tm); tm = later(next, 700) } }, true),
-      on(d, 'change', (e) => inside(e) && next(), true),
+}
+
+// What moves the step on, besides its button. click: on the target (on the last step it completes
+// the tour); submit: the target's form (the target, or the form holding it), once its fields are
+// valid, else Enter in the target; input: once the user has finished typing: Enter, leaving the
+// field, or 1.5 s without a key, never during an IME composition; appear / disappear: an element;
+// event: the app's Guide('track', name) (70-run.js, tracked()). The url way is 70-run.js's.
+function watchAdvance(run, adv, el) {
+  const inside = (e) => !!el && e.composedPath().indexOf(el) >= 0, next = () => run.show(run.i + 1, 1), off = run.stepOff;
+  const type = adv.type;
+  if (type === 'click') off.push(on(d, 'click', (e) => inside(e) && next(), true));
+  if (type === 'submit' && el) {
+    const form = el.form || (el.closest && el.closest('form'));
+    if (form) off.push(on(d, 'submit', (e) => e.target === form && form.checkValidity() && next(), true));
+    else off.push(on(d, 'keydown', (e) => e.key === 'Enter' && !e.isComposing && e.keyCode !== 229 && inside(e) && next(), true));
+  }
+  if (type === 'input' && el) {
+    let tm = 0, composing = 0;
+    const done = () => { clearTimeout(tm); if (!composing) next() };
+    const quiet = () => { clearTimeout(tm); tm = later(() => !composing && el.value !== '' && done(), 1500) };
+    off.push(
+      on(d, 'compositionstart', (e) => { if (inside(e)) { composing = 1; clearTimeout(tm) } }, true),
+      on(d, 'compositionend', (e) => { if (inside(e)) { composing = 0; quiet() } }, true),
+      on(d, 'input', (e) => inside(e) && !e.isComposing && !composing && quiet(), true),
+      on(d, 'keydown', (e) => e.key === 'Enter' && !e.isComposing && e.keyCode !== 229 && inside(e) && done(), true),
+      on(d, 'change', (e) => inside(e) && done(), true),
       () => clearTimeout(tm));
   }
+  if (type === 'appear') off.push(waitFor(adv.selector, Infinity, next));
+  if (type === 'disappear') off.push(waitGone(adv.selector, next));
 }
 
 // Follows the target on scroll and resize; never touches focus.
@@ -975,14 +933,11 @@ function hideStep(run) {
   run.stepOff.forEach((f) => f());
   run.stepOff = [];
   if (run.ro) run.ro.disconnect();
-  if (run.ov) {
-    shell.dim(false);
-    reflow(); // the hints that waited under the tour
-  }
+  if (run.ov) shell.dim(false);
+  reflow(); // the hints that waited under the tour, the sheets of a narrow screen
   (run.ov || []).concat(run.pop || []).forEach((x) => x.remove());
   run.pop = run.ov = run.ro = run.el = null;
 }
-
 // The tour runner. A Run is one tour on screen (modal: overlay, focus, keys; one at a time) or one
 // hint (light, beside its target; several at a time). It goes from step to step: waits for the
 // step's page and target, shows it (69-step-view.js), saves progress (67-progress.js), and ends.
@@ -1031,7 +986,8 @@ class Run {
     if (this.pop && i > this.i) track('step_completed', this.ctx(this.i));
     this.clear();
     const steps = this.tour.steps || [];
-    if (i >= steps.length) return this.end('completed');
+    // a tour is completed when the user saw every step: one skipped (its target missing) is not
+    if (i >= steps.length) return this.end(this.skipped ? 'dismissed' : 'completed', this.skipped);
     this.i = i = Math.max(0, i);
     const s = steps[i], adv = s.advance || { type: 'next' };
     if (this.modal && this.saved !== i) { // once per step, not on every re-show
@@ -1042,16 +998,22 @@ class Run {
     if (s.url && !here(s.url)) return; // the step lives on another page: route() shows it there
     const token = (this.token = {});
     const el = s.target ? await new Promise((res) => {
-      const stop = waitFor(s.target, s.wait == null ? 3000 : s.wait, res);
-      this.cancel = () => { stop(); res(null) };
+      let found = 0, early = 0;
+      const done = (x) => { found = 1; clearTimeout(early); res(x) };
+      const stop = waitFor(s.target, s.wait == null ? 3000 : s.wait, done);
+      // a tour's step whose target is late shows in the centre meanwhile (with its Next), not nothing
+      if (!found && this.modal) early = later(() => token === this.token && !this.pop && showStep(this, s, { type: 'next' }, null, 1), 600);
+      this.cancel = () => { stop(); done(null) };
     }) : null;
     if (token !== this.token || this.dead) return; // a newer step or the end came first
+    if (this.pop) hideStep(this); // shown in the centre while waiting
     if (s.target && !el) {
       const action = s.missing || 'skip', event = { type: 'target_missing', step_id: s.id, action };
-      track('target_missing', this.ctx(i), { action });
+      missing(this, s, action);
       if (action === 'abort') return this.end('dismissed', event);
       saveProgress(this, 'active', event);
       if (action === 'skip') {
+        this.skipped = event;
         const way = i + dir < 0 ? 1 : dir; // going back past a missing first step turns forward
         return this.show(i + way, way);
       }
@@ -1059,7 +1021,13 @@ class Run {
     showStep(this, s, adv, el);
   }
 
-  // The page changed (pushState, popstate): advance, hide or show again.
+  // The app tracked an event (Guide('track', name)): the step waiting for it moves on.
+  tracked(name) {
+    const adv = (this.step() || {}).advance || {};
+    if (this.pop && adv.type === 'event' && adv.name === name) this.show(this.i + 1, 1);
+  }
+
+  // The page changed (pushState, popstate, a hash route): advance, hide or show again.
   route() {
     const s = this.step();
     if (!s || this.dead) return;
@@ -1101,6 +1069,15 @@ class Run {
   }
 }
 
+// A step's target is missing: a console warning naming tour, step and selector (and whether the
+// selector is not even valid), and a target_missing event once per tab and step.
+function missing(run, s, action) {
+  let bad = '';
+  try { d.querySelector(s.target) } catch (_) { bad = ' (not a valid CSS selector)' }
+  note('tour "' + run.tour.id + '", step "' + s.id + '": nothing on the page matches ' + JSON.stringify(s.target) + bad + '; ' + action);
+  if (firstInTab('m ' + run.tour.id + ' ' + s.id)) track('target_missing', run.ctx(run.i), { action });
+}
+
 // A tour or hint from the server, on screen from `step`; resumed: in progress before, not started now.
 function runTour(tour, step, resumed) {
   if (!tour || !(tour.steps || []).length) return;
@@ -1113,7 +1090,6 @@ function runTour(tour, step, resumed) {
 function startTour(id) {
   chain(async () => runTour(await http('tours/' + encodeURIComponent(id) + query({ user: state.user, locale: locale() })), 0));
 }
-
 // Hints: light, non-blocking steps beside their targets, run by a Run that is not modal. Several
 // can be on screen; each belongs to the page it was found on, and waits (hidden) under a tour.
 // Uses state.hints (10-state.js), Run (70-run.js).
@@ -1131,9 +1107,10 @@ const hints = {
     }
   },
 };
-
 // Checklists: the panel at the bottom left, one progress bar per checklist, folded or open with its
-// tasks and their "show me" tours. A task once done stays done.
+// tasks and their "show me" tours. A task once done stays done. A completed checklist folds, and the
+// user may hide it. A task may be done by a click or a submit on the page (done_when {click} /
+// {submit}): watched here, and sent as the app event the server named for it (appEvent).
 // Uses state (10-state.js), t (15-strings.js), h, deepActive (20-dom.js), emit (25-host-events.js),
 // local (30-storage.js), track (35-transport.js), shell (45-shell.js), startTour (70-run.js).
 const checklists = (() => {
@@ -1178,29 +1155,42 @@ const checklists = (() => {
   }
 
   function draw(cls) {
-    const focusKey = panel && panel.contains(deepActive()) && deepActive().getAttribute('data-k');
+    const focusKey = panel && panel.contains(deepActive()) && deepActive().getAttribute('data-k'), had = !!panel;
     if (panel) panel.remove();
     panel = null;
-    if (!cls.length) return;
-    const open = !!local().open;
+    const gone = local().gone || [];
+    cls = cls.filter((c) => gone.indexOf(c.id) < 0);
+    if (!cls.length) return had && reflow();
     panel = h('div', { class: 'cls' }, cls.map((c) => {
+      const open = !!local().open && !c.completed;
       const pct = c.total ? Math.round((100 * c.done) / c.total) : 0;
       const fill = h('i');
       fill.style.width = pct + '%';
-      return h('section', { class: 'cl', 'aria-label': c.title },
+      return h('section', { class: c.completed ? 'cl done' : 'cl', 'aria-label': c.title },
         h('button', { type: 'button', 'aria-expanded': String(open), 'data-k': 'toggle', onclick: () => { local({ open: !open }); update(state.checklists) } },
-          c.title, h('span', null, c.done + ' / ' + c.total)),
+          (c.completed ? '✓ ' : '') + c.title, h('span', null, c.completed ? t('allDone') : c.done + ' / ' + c.total)),
+        c.completed && h('button', { class: 'x', type: 'button', 'aria-label': t('hide'), 'data-k': 'hide', onclick: () => { local({ gone: gone.concat(c.id) }); update(state.checklists) } }, '×'),
         h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(c.total), 'aria-valuenow': String(c.done), 'aria-label': c.title }, fill),
         open && h('ul', null, (c.tasks || []).map((task) => h('li', { class: task.done ? 'ok' : null },
           h('span', null, (task.done ? '✓ ' : '') + task.title),
           !task.done && task.tour && h('button', { class: 'btn', type: 'button', 'data-k': 'show-' + task.id, onclick: () => { local({ open: false }); update(state.checklists); startTour(task.tour) } }, t('show'))))),
-        open && c.completed && h('p', null, t('allDone')));
+      );
     }));
     shell.add(panel);
+    reflow(); // a narrow screen shows one sheet at a time
     // keep the keyboard user's place across the redraw ("show me" folds the panel: back to its button)
     const prev = focusKey && (panel.querySelector('[data-k="' + focusKey + '"]') || panel.querySelector('[data-k=toggle]'));
     if (prev) prev.focus({ preventScroll: true });
   }
+
+  // done_when {click} / {submit}: the user did it on the page
+  const did = (type) => (e) => state.checklists.forEach((c) => c.tasks.forEach((task) => {
+    const x = task.when;
+    if (task.done || !x || x.type !== type) return;
+    if (e.composedPath().some((n) => { try { return n.matches && n.matches(x.selector) } catch (_) { return false } })) appEvent(x.event);
+  }));
+  on(d, 'click', did('click'), true);
+  on(d, 'submit', did('submit'), true);
 
   return {
     update,
@@ -1213,6 +1203,13 @@ const checklists = (() => {
   };
 })();
 
+// An app event: Guide('track', name, props), or a click or submit a task watches. The step waiting for
+// it moves on (70-run.js), and the server ticks the tasks it completes.
+function appEvent(name, props) {
+  state.runs.forEach((r) => r.tracked(name));
+  chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: pageUrl(), locale: locale() })
+    .then((r) => checklists.update(r.checklists, true)));
+}
 // The page: what applies to it now (GET /tours after load, after identify and after every
 // navigation): its hints, element triggers, checklists, survey, and the tour that starts by itself
 // or resumes. SPA navigation (pushState, replaceState, popstate) moves tours along.
@@ -1236,17 +1233,21 @@ const { kick, watchHistory } = (() => {
 
   async function refresh() {
     const v = local();
-    const q = { url: pageUrl(), locale: locale(), user: state.user };
+    const q = { url: pageUrl(), locale: pageLocale(), user: state.user }; // no locale: the server's choice
     if (!state.user) {
       Object.assign(q, { traits: state.traits && JSON.stringify(state.traits), done: (v.done || []).join(','),
         dismissed: (v.dismissed || []).join(','), tasks: (v.tasks || []).join(',') });
     }
     const data = await http('tours' + query(q));
+    state.siteLocale = data.locale;
+    const lang = locale();
     const tours = data.tours || [], byId = {};
     tours.forEach((x) => (byId[x.id] = x));
     state.support = data.support || state.support;
+    state.library = data.library || [];
     checklists.update(data.checklists);
     if (shell.launcher) shell.launcher.setAttribute('aria-label', t('help'));
+    if (chat.isOpen()) parts.get('panel').relabel(); // the language may have changed
     // hints and element triggers belong to the page they were found on
     state.triggers.forEach((f) => f());
     state.triggers = [];
@@ -1259,8 +1260,8 @@ const { kick, watchHistory } = (() => {
       else if (x.kind === 'hint') runTour(x, 0);
     });
     const run = state.tour, cur = run && byId[run.tour.id];
-    if (cur && run.lang !== q.locale) { // the locale changed: the same step, in the new language
-      run.lang = q.locale;
+    if (cur && run.lang !== lang) { // the locale changed: the same step, in the new language
+      run.lang = lang;
       run.tour = cur;
       run.show(run.i, 1);
     }
@@ -1280,10 +1281,10 @@ const { kick, watchHistory } = (() => {
   }
 
   // SPA navigation: the running tours move along, and the new page's tours are fetched.
-  let lastUrl = location.pathname + location.search;
+  let lastUrl = location.pathname + location.search + route();
   const navigated = () => {
-    const now = location.pathname + location.search;
-    if (now === lastUrl) return; // replaceState with the same URL, hash changes
+    const now = location.pathname + location.search + route();
+    if (now === lastUrl) return; // replaceState with the same URL, an anchor
     lastUrl = now;
     state.runs.forEach((r) => r.route());
     kick();
@@ -1298,11 +1299,11 @@ const { kick, watchHistory } = (() => {
       };
     }));
     on(w, 'popstate', navigated);
+    on(w, 'hashchange', navigated); // hash routes
   }
 
   return { kick, watchHistory };
 })();
-
 // The public API, window.Guide(command, ...args) (docs/embed.md), and the start: the shell, the
 // listeners on the page, the calls the host queued before the script loaded, `ready`, and the
 // first look at what applies to this page.
@@ -1310,8 +1311,9 @@ const { kick, watchHistory } = (() => {
 // emit, listen, unlisten (25), local (30), http, chain, flush (35), shell (45), reflow (50),
 // chat (55), survey (60), watchPage (68), startTour (70), checklists (80), kick, watchHistory (90).
 const commands = {
-  identify(o) {
-    o = o || {};
+  // identify({id, token, traits, locale}); identify(id, traits) is taken too
+  identify(o, traits) {
+    o = o != null && typeof o !== 'object' ? { id: o, traits } : o || {};
     const user = o.id == null || o.id === '' ? null : String(o.id);
     if (user !== state.user && state.tour) state.tour.end(null);
     state.user = user;
@@ -1326,10 +1328,13 @@ const commands = {
     if (typeof id !== 'string' || !id) throw new Error('start: give a tour id');
     startTour(id);
   },
-  'open-chat': () => chat.open(),
+  'open-chat': () => chat.open('chat'),
+  'open-help': () => chat.open(),
+  // an editor's preview of a tour, hint or checklist, whatever its targeting (docs/tours.md)
+  preview: (id) => parts.call('editor', 'start', [id]),
   track(name, props) {
     if (typeof name !== 'string' || !name) throw new Error('track: give an event name');
-    chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: pageUrl() }).then((r) => checklists.update(r.checklists, true)));
+    appEvent(name, props);
   },
   on: listen, // Guide('on', 'tour:complete', fn)
   off: unlisten,
@@ -1355,6 +1360,7 @@ function Guide(cmd) {
   } catch (e) { warn(e) }
 }
 Guide.loaded = true;
+Guide._part = parts.loaded; // how a part hands over what it exports (47-parts.js)
 w.Guide = Guide;
 
 safe(() => {
@@ -1362,6 +1368,8 @@ safe(() => {
   state.traits = local().traits || null;
   shell.mount();
   watchHistory();
+  // the page's language changes (an app's own language switch): every part follows
+  new MutationObserver(safe(kick)).observe(d.documentElement, { attributes: true, attributeFilter: ['lang'] });
   on(d, 'scroll', reflow, { capture: true, passive: true }); // capture: scrolls in nested containers too
   on(w, 'resize', reflow);
   watchPage(); // its pagehide listener (page_left) comes before the beacons below
@@ -1370,7 +1378,12 @@ safe(() => {
   on(d, 'visibilitychange', () => d.hidden && flush(1));
   [].forEach.call(queued, (args) => Guide.apply(null, args));
   emit('ready', { site: SITE });
+  // an editor's preview link, or the preview this tab is in: the editor part first, then the page's tours (docs/tours.md)
+  let pv = /[?&]guide_preview=/.test(location.search);
+  try { pv = pv || !!sessionStorage[KEY + ':preview'] } catch (_) { /* blocked */ }
+  if (pv) chain(() => parts.call('editor', 'boot'));
   kick();
 })();
 
+const PARTS_USE = { API, CSS, KEY, SITE, STRINGS, anonId, checklists, connect, converse, deepActive, during, emit, flush, h, hints, http, idle, kick, later, listen, local, locale, nextId, note, on, pageUrl, parts, query, reflow, runTour, safeUrl, shell, startTour, state, survey, t, track, visible };
 })(window, document);

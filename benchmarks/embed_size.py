@@ -1,5 +1,6 @@
 """Size of the widget as a browser downloads it: embed.js as served (minified by the server), raw,
-gzip and brotli (if installed), next to the readable source in the repository.
+gzip and brotli (if installed), next to the readable source in the repository, and each part that
+embed.js loads when first needed (the help panel, the survey, the editor's tools).
 
 Writes its section of BENCHMARKS.md next to the peers' published gzip sizes, and exits with 1
 when the served gzip size is over the budget (14 KB), so a CI step can run it as a check.
@@ -14,7 +15,7 @@ import sys
 
 from common import ROOT, table, write_section
 
-from guide_server.widget.script import minify
+from guide_server.widget.script import assemble_part, minify, part_names
 
 SCRIPT = ROOT / "embed.js"
 BUDGET_GZIP = 14 * 1024
@@ -43,13 +44,20 @@ def main() -> int:
     lines = sum(1 for _ in source.splitlines())
     rows = [["embed.js as served (minified by the server, `rjsmin`)", kb(s["raw"]), kb(s["gzip"]), kb(s["brotli"])],
             [f"embed.js source (this repository, {lines} lines)", kb(src["raw"]), kb(src["gzip"]), kb(src["brotli"])]]
+    parts = {name: sizes(minify(assemble_part(name))) for name in part_names()}
+    rows += [[f"part `{name}` (`/embed/{name}.js`, loaded when first needed)", kb(x["raw"]), kb(x["gzip"]), kb(x["brotli"])]
+             for name, x in parts.items()]
+    if "panel" in parts:
+        both = s["gzip"] + parts["panel"]["gzip"]
+        rows.append(["embed.js + the help panel (what a user who opens help has downloaded)", "", kb(both), ""])
     rows += [[name, "", f"{size:.1f} KB", ""] for name, size in PEERS]
     verdict = "within" if s["gzip"] <= BUDGET_GZIP else "OVER"
     body = (
         "## Widget size (`benchmarks/embed_size.py`)\n\n"
         "`embed.js` as served: the server joins the sources in `guide_server/widget/js/` and minifies them "
-        "with `rjsmin` (once per change of a file; no build step), everything included: tours, hints, checklists, help chat, event reporting, "
-        "stuck signals, the NPS survey, styles and Japanese/English strings. "
+        "with `rjsmin` (once per change of a file; no build step): tours, hints, checklists, event reporting, stuck signals, "
+        "styles and Japanese/English strings. The help panel (search, articles, chat, escalation), the NPS survey and the "
+        "editor's preview and picker are parts, each its own script, loaded the first time a page needs them. "
         f"Budget: {BUDGET_GZIP // 1024} KB gzipped as served; **{verdict} budget** ({s['gzip'] / BUDGET_GZIP:.0%} "
         "of it). The server sends the gzip bytes to browsers that accept them. Peers are tour libraries "
         "(no chat, no checklists), minified + gzipped.\n\n"

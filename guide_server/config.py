@@ -62,8 +62,13 @@ def configure(cfg, folder: str) -> None:
     for name in ("SUGGEST_THRESHOLD", "ANSWER_THRESHOLD"):
         if not 0 <= cfg[name] <= 1:
             raise ValueError(f"{name} must be between 0 and 1")
+    cfg["ESCALATION_RETRIES"] = settings.retry_delays(cfg["ESCALATION_RETRIES"])
     if cfg["TRUSTED_PROXIES"] < 0:
         raise ValueError("TRUSTED_PROXIES must be 0 or more")
+    if not 0 <= cfg["TARGET_MISSING_ALERT"] <= 100:
+        raise ValueError("TARGET_MISSING_ALERT must be a percent between 0 and 100")
+    if cfg["TARGET_MISSING_MIN_PEOPLE"] < 1 or cfg["TARGET_MISSING_HOURS"] <= 0:
+        raise ValueError("TARGET_MISSING_MIN_PEOPLE must be 1 or more and TARGET_MISSING_HOURS more than 0")
 
 
 def models_of(config) -> dict[str, str]:

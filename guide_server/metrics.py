@@ -21,6 +21,8 @@ HELP = {
     "guide_http_request_duration_seconds": ("histogram", "Time to answer an HTTP request, by route."),
     "guide_chat_answers_total": ("counter", "Questions answered, by outcome (answered, suggested, no_answer) and channel (http, ws)."),
     "guide_questions_not_logged_total": ("counter", "Questions answered but not stored (the database refused them)."),
+    "guide_escalations_total": ("counter", "Escalations stored, by delivery (webhook, mailto, none)."),
+    "guide_escalation_deliveries_total": ("counter", "Webhook attempts of escalations, by result (delivered, retry, failed)."),
     "guide_ws_open": ("gauge", "Chat WebSockets open now."),
     "guide_ws_opened_total": ("counter", "Chat WebSockets accepted."),
     "guide_ws_refused_total": ("counter", "Chat WebSockets refused because the process was full or draining."),

@@ -36,7 +36,7 @@ def _json(value: str) -> Any:
 
 
 DEMO_SITE = {
-    "name": "請求クラウド (demo)",
+    "name": {"ja": "請求クラウド", "en": "Invoice Cloud"},
     "origins": ["http://127.0.0.1:5000", "http://localhost:5000"],
     "support": "mailto:support@example.com",
     # the demo app's own server signs its users' tokens (widget/routes.py): this secret is public, so a
@@ -68,7 +68,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_FORMAT", "", "How the service logs: 'json' (one object per line, with the request log; the production command sets it), 'text', or empty to leave logging as the host program set it up."),
     Setting("RELOAD_INTERVAL", 0.5, "Seconds between checks for a newly built index (0 disables hot reload).", float),
     Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become BASE/ID#ANCHOR. Default: this server's /help/."),
-    Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support}}. A TOML table [sites.KEY] in the config file.", _json),
+    Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support, support_secret, identity, identity_secrets}}. A TOML table [sites.KEY] in the config file. `support`: where escalations (\"contact a person\") go: a mailto: address (the widget opens a prefilled e-mail), an https:// webhook (signed with `support_secret`, docs/escalations.md), or empty (kept for the review desk only).", _json),
+    Setting("ESCALATION_RETRIES", "10,60,300,1800,7200", "Seconds to wait before each new attempt at a webhook delivery of an escalation that failed (comma-separated); after the last the escalation is marked failed (the default: 6 attempts over about 2.5 hours). The review desk lists every escalation with its delivery state.", str),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the server whose X-Forwarded-For, -Proto, -Host and -Port headers are believed (werkzeug's ProxyFix). 0 ignores them: set it behind a proxy, so that login lock-out sees each client's address, never when clients reach the server directly (they could claim any address).", int),
     Setting("LIMIT_WINDOW", 60.0, "Seconds over which the abuse limits (LIMIT_*) count. A limit of N lets a client send N requests at once, then one more every WINDOW/N seconds; past it, HTTP 429 with Retry-After (docs/operations.md, \"Abuse limits\").", float),
     Setting("LIMIT_ASK", 30, "Questions (POST /api/v1/ask) per LIMIT_WINDOW from one user (the user or anon id a request names) at one client address, per site. Every LIMIT_* of a kind of request also holds for the client address as a whole, times LIMIT_PEOPLE_PER_ADDRESS. 0: no limit on this kind.", int),
@@ -79,6 +80,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LIMIT_IDENTIFY", 30, "Identify calls (POST /api/v1/identify) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
     Setting("LIMIT_PROGRESS", 120, "Tour progress saves (POST /api/v1/tours/progress) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
     Setting("LIMIT_TRACK", 120, "Tracked host events (POST /api/v1/track) per LIMIT_WINDOW, counted as LIMIT_ASK is.", int),
+    Setting("LIMIT_ESCALATIONS", 5, "Escalations (POST /api/v1/escalations: a message to the site's support) per LIMIT_WINDOW, counted as LIMIT_ASK is. Each may become an e-mail or a webhook call, so fewer than questions.", int),
     Setting("LIMIT_CHAT", 60, "Chat WebSocket messages per LIMIT_WINDOW on one socket; past it the socket gets an error message and is closed with 1008 (policy violation). The client address gets LIMIT_PEOPLE_PER_ADDRESS times as many, handshakes and messages of all its sockets.", int),
     Setting("LIMIT_PEOPLE_PER_ADDRESS", 25, "How many users' worth of each LIMIT_* one client address gets per site: offices, schools and mobile carriers put many users behind one address (NAT). Lower, a lone abuser is stopped sooner and a busy shared address is refused sooner too. 0: no limit per address (only per user and per site).", int),
     Setting("LIMIT_SITE", 0.05, "Seconds of answering per second that one site is guaranteed in one server process, each request charged what its kind costs (a question 13 ms, a page's tours 4 ms: guide_server/web/limits.py COSTS; time, not requests, since a question costs three page loads). Past it a site gets 429 (2 s worth may be used at once) only while a site that asks less of the process (in requests' cost, answered or refused) has requests too: a site alone, or the one asking least, may use the whole process; a flood is held to its share as soon as another site needs the process. Small by default, because whatever the heavy site is let do slows the others' answers on a shared core (BENCHMARKS.md, \"Flood\"); raise it where two busy sites of your own share a server. Counted in each process, also with REDIS_URL: it guards the process's own capacity. Applies when SITES has more than one site. 0: no ceiling.", float),
@@ -88,6 +90,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ADMIN_LOCKOUT_FAILURES", 5, "Failed review-desk logins, per account and per client IP, within ADMIN_LOCKOUT_MINUTES that lock further attempts (HTTP 429).", int),
     Setting("ADMIN_LOCKOUT_MINUTES", 15, "Window for counting failed logins, and how long a lock-out lasts, in minutes.", int),
     Setting("ADMIN_TIMEZONE", "Asia/Tokyo", "Time zone (IANA name) in which the review desk reads its from/to dates: a day runs from midnight to midnight there."),
+    Setting("TARGET_MISSING_ALERT", 20.0, "Percent of the people who reached a tour step (shown, or its target reported missing) whose widget found no element for the step's selector, at or above which the step is a broken target: listed under `warnings` and `broken_targets` on /api/v1/health (the status stays ok) and on the review desk's stuck-points page. Counted over the last TARGET_MISSING_HOURS.", float),
+    Setting("TARGET_MISSING_MIN_PEOPLE", 5, "Fewest different people (signed-in or anonymous) who must have met a step's missing target before it is listed as broken, so that one user's odd browser does not raise the alarm.", int),
+    Setting("TARGET_MISSING_HOURS", 24.0, "Hours, back from now, over which broken targets (TARGET_MISSING_ALERT) are counted, by the events' own time.", float),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -129,6 +134,27 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
+def retry_delays(value: Any) -> list[float]:
+    """ESCALATION_RETRIES as seconds: "10,60,300" or a list of numbers, each 0 or more."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        delays = [float(x) for x in items if str(x).strip()]
+    except (TypeError, ValueError):
+        raise ValueError(f"ESCALATION_RETRIES must be seconds separated by commas, like 10,60,300; not {value!r}") from None
+    if any(d < 0 or d != d for d in delays):
+        raise ValueError("ESCALATION_RETRIES: each delay must be 0 seconds or more")
+    return delays
+
+
+def _names(key: str, value: Any) -> dict:
+    """A site's name, one text or one per language ({ja: 請求クラウド, en: Invoice Cloud}): ``name`` is
+    the first, ``names`` all of them (a survey's ``{site}`` is the name in the user's language)."""
+    names = {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {"*": str(value)}
+    if not names or not all(names.values()):
+        raise ValueError(f"site {key!r}: 'name' must be a text or a table of texts by language")
+    return {"name": next(iter(names.values())), "names": names}
+
+
 def validate_sites(sites: Any) -> dict[str, dict]:
     if not isinstance(sites, dict) or not sites:
         raise ValueError("SITES must be a non-empty table of site keys")
@@ -137,12 +163,46 @@ def validate_sites(sites: Any) -> dict[str, dict]:
         if not isinstance(site, dict):
             raise ValueError(f"site {key!r} must be a table")
         clean[str(key)] = {
-            "name": str(site.get("name", key)),
+            **_names(key, site.get("name", key)),
             "origins": _origins(key, site.get("origins", [])),
-            "support": str(site.get("support", "")),
+            **_support(key, site),
             **_identity(key, site),
         }
     return clean
+
+
+MIN_SUPPORT_SECRET = 32  # characters, as an identity secret
+
+
+def _support(key: str, site: dict) -> dict:
+    """Where a site's escalations go (docs/escalations.md). ``support`` is what the widget is told:
+    the ``mailto:`` URL, ``"form"`` when a webhook takes them (its URL never reaches a browser), or
+    empty; ``support_webhook`` and ``support_secret`` are the webhook's URL and HMAC key."""
+    raw = site.get("support_webhook") or site.get("support", "")  # the first: a site checked before
+    secret = site.get("support_secret", "")
+    if not isinstance(raw, str) or not isinstance(secret, str):
+        raise ValueError(f"site {key!r}: support and support_secret must be strings")
+    raw = raw.strip()
+    scheme = raw.split(":", 1)[0].lower() if ":" in raw else ""
+    if not raw:
+        return {"support": "", "support_webhook": "", "support_secret": secret}
+    if scheme == "mailto":
+        if not re.fullmatch(r"mailto:[^\s?#]+(\?\S*)?", raw, re.I):
+            raise ValueError(f"site {key!r}: support {raw[:100]!r} is not a mailto: address like "
+                             "mailto:support@example.com")
+        return {"support": raw, "support_webhook": "", "support_secret": secret}
+    if scheme in ("http", "https"):
+        if not re.fullmatch(r"https?://[^/?#\s]+(/\S*)?", raw, re.I):
+            raise ValueError(f"site {key!r}: support {raw[:100]!r} is not a webhook URL like "
+                             "https://hooks.example.com/guide")
+        if len(secret) < MIN_SUPPORT_SECRET:
+            raise ValueError(f"site {key!r}: support is a webhook URL ({scheme}://...), which needs support_secret, "
+                             f"the key its requests are signed with: at least {MIN_SUPPORT_SECRET} random characters "
+                             f"(python -c 'import secrets; print(secrets.token_urlsafe(32))'). For a contact address "
+                             "use support = \"mailto:...\" instead (docs/escalations.md)")
+        return {"support": "form", "support_webhook": raw, "support_secret": secret}
+    raise ValueError(f"site {key!r}: support must be a mailto: address, an https:// webhook URL, or empty; "
+                     f"not {raw[:100]!r}")
 
 
 IDENTITY_MODES = ("verified", "anonymous", "open")  # docs/embed.md, "Identity verification"

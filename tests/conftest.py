@@ -64,7 +64,7 @@ def app(sample_index, database_url):
         "RELOAD_INTERVAL": 0,
         "SITES": {
             "demo": {"identity": "open", "origins": ["http://host.example"], "support": "mailto:help@example.com"},
-            "other": {"identity": "open", "origins": [], "support": "https://example.com/contact"},
+            "other": {"identity": "open", "origins": [], "support": ""},
         },
     })
     yield app
@@ -89,7 +89,8 @@ def events_app(tmp_path, database_url):
     app = create_app({
         "TESTING": True, "INDEX_DIR": str(tmp_path / "no-index"), "DATABASE_URL": database_url,
         "RELOAD_INTERVAL": 0, "PSEUDONYM_KEY": KEY,
-        "SITES": {"demo": {"identity": "open", "origins": [ORIGIN]}, "other": {"identity": "open", "origins": []}},
+        "SITES": {"demo": {"identity": "open", "origins": [ORIGIN], "name": {"ja": "請求クラウド", "en": "Invoice Cloud"}},
+                  "other": {"identity": "open", "origins": []}},
     })
     yield app
     services(app).close()

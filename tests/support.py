@@ -275,3 +275,16 @@ def postgres_schema():
             conn.exec_driver_sql("SET LOCAL lock_timeout = '20s'")
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         admin.dispose()
+
+
+def _has_japanese_font() -> bool:
+    try:
+        found = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.strip())
+
+
+# Screenshots for docs/img, only on request (make screenshots): written on every run, the PNGs in git
+# changed with each test run. Without a Japanese font Chromium draws empty boxes, so none are written then.
+WRITE_SHOTS = os.environ.get("GUIDE_SCREENSHOTS") == "1" and _has_japanese_font()

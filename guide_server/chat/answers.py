@@ -88,16 +88,20 @@ def parse_question(payload: Any) -> tuple[str, str | None, dict[str, str | None]
     if not question.strip():
         raise ApiError("the question is empty", 400, "empty_question")
     locale = inputs.locale(payload.get("locale"))
+    return question, locale, parse_context(payload)
+
+
+def parse_context(payload: dict) -> dict[str, str | None]:
+    """Where the widget was: ``context`` {url, tour_id, step_id}, each optional."""
     context = payload.get("context") or {}
     if not isinstance(context, dict):
         raise ApiError("'context' must be an object", 400, "bad_context")
     tour, step = context.get("tour_id"), context.get("step_id")
-    clean = {
+    return {
         "url": inputs.url(context.get("url"), "context.url"),
         "tour_id": None if tour is None else inputs.item_id(tour, "context.tour_id"),
         "step_id": None if step is None else inputs.step_id(step, "context.step_id"),
     }
-    return question, locale, clean
 
 
 def _asker(payload: dict, site: str) -> str | None:
@@ -182,7 +186,16 @@ def feedback(payload: Any, site: str) -> dict[str, Any]:
         raise ApiError("'comment' must not hold NUL or unpaired surrogate characters", 400, "bad_comment")
     if len(qid) > 64 or not inputs.storable(qid) or store.question_site(db(), qid) != site:
         raise ApiError(f"no question {qid[:64]!r} on this site", 404, "unknown_question")
-    fid = store.record_feedback(db(), site, qid, helpful, privacy.mask(comment) or None)
+    earlier = payload.get("feedback_id")
+    if earlier is not None:
+        # the comment of a 👎 sent before: added to it, so that one vote stays one vote
+        if isinstance(earlier, bool) or not isinstance(earlier, int) or not comment:
+            raise ApiError("'feedback_id' must be the id of a feedback, sent with a 'comment'", 400, "bad_feedback_id")
+        if not store.add_comment(db(), site, qid, earlier, helpful, privacy.mask(comment)):
+            raise ApiError(f"no feedback {earlier} without a comment on this question", 404, "unknown_feedback")
+        fid = earlier
+    else:
+        fid = store.record_feedback(db(), site, qid, helpful, privacy.mask(comment) or None)
     body: dict[str, Any] = {"feedback_id": fid, "ok": True}
     if not helpful:
         body["escalation"] = {"support": site_settings(site)["support"] or None}

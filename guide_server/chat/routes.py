@@ -1,4 +1,4 @@
-"""The chat's JSON API under /api/v1: ask, feedback, search, and one FAQ (health: ``ops.health``)."""
+"""The chat's JSON API under /api/v1: ask, feedback, escalations, search, and one FAQ (health: ``ops.health``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from ..web import inputs
 from ..web.context import search
 from ..web.errors import ApiError
 from ..web.sites import site_key
-from . import answers
+from . import answers, delivery, escalations
 
 bp = Blueprint("api", __name__)
+
+
+@bp.before_app_request
+def _start_sender():
+    """Escalations left pending by an earlier run (or another process) are sent again from the first
+    request on; a gunicorn worker starts it at boot (ops.worker)."""
+    delivery.start(current_app._get_current_object())
 
 
 @bp.post("/api/v1/ask")
@@ -24,6 +31,12 @@ def ask():
 def feedback():
     payload = inputs.json_body()
     return jsonify(answers.feedback(payload, site_key(payload))), 201
+
+
+@bp.post("/api/v1/escalations")
+def escalate():
+    payload = inputs.json_body()
+    return jsonify(escalations.create(payload, site_key(payload))), 201
 
 
 @bp.get("/api/v1/search")

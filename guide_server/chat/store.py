@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from ..db.schema import feedback, questions
@@ -30,8 +30,26 @@ def record_feedback(engine: Engine, site: str, question_id: str, helpful: bool, 
         return int(result.inserted_primary_key[0])
 
 
+def add_comment(engine: Engine, site: str, question_id: str, feedback_id: int, helpful: bool, comment: str) -> bool:
+    """Adds ``comment`` to the feedback ``feedback_id`` (on this site and question, with this vote and no
+    comment yet); False when there is no such feedback."""
+    with engine.begin() as conn:
+        result = conn.execute(update(feedback).where(
+            feedback.c.id == feedback_id, feedback.c.site == site, feedback.c.question_id == question_id,
+            feedback.c.helpful == helpful, feedback.c.comment.is_(None)).values(comment=comment))
+        return result.rowcount == 1
+
+
 def questions_by_id(engine: Engine, site: str, ids: list[str]) -> dict[str, str]:
     """The text of the questions with these ids on ``site`` (the review desk drafts FAQs from them)."""
     with engine.connect() as conn:
         return dict(conn.execute(select(questions.c.id, questions.c.question)
                                  .where(questions.c.site == site, questions.c.id.in_(ids))).all())
+
+
+def question_row(engine: Engine, site: str, question_id: str):
+    """The stored question with this id on ``site`` (its text, locale, outcome and top FAQ), or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(questions.c.id, questions.c.question, questions.c.locale, questions.c.outcome,
+                                   questions.c.top_faq_id)
+                            .where(questions.c.id == question_id, questions.c.site == site)).one_or_none()

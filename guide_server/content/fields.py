@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Hashable
 
 import yaml
 
 from .rules import ID, LOCALES, ContentError
+from .selectors import selector_problem
 
 Text = dict[str, str]  # locale -> text; "*" when one text serves every locale
 
@@ -164,4 +166,7 @@ class Fields:
             return None
         if not isinstance(value, str) or not value.strip():
             self.fail(key, f"'{key}' must be a CSS selector")
+        problem = selector_problem(value.strip())
+        if problem:
+            self.fail(key, f"'{key}' is not a valid CSS selector: {json.dumps(value.strip(), ensure_ascii=False)}: {problem}")
         return value.strip()

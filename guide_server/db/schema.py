@@ -53,6 +53,41 @@ feedback = Table(
     Column("comment", Text),
 )
 
+# Messages to a site's support ("contact a person"), stored before they are delivered: by a signed
+# webhook (a sender thread, with retries: chat.delivery), a mailto: link the widget opens, or none.
+# The question, and the answer given, are copied from the question log when the escalation is made.
+escalations = Table(
+    "escalations", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("user_id", String(200)),  # pseudonym of the user, or "a-..." of the anonymous browser
+    # The ids as the widget sent them (the user's as the site vouched for it): the person asked to be
+    # contacted, so their support team gets them. `guide forget-user` removes the row by user_id.
+    Column("app_user", String(200)),
+    Column("anon_id", String(200)),
+    Column("email", String(254)),
+    Column("message", Text, nullable=False),
+    Column("reason", String(16), nullable=False),  # no_answer | unhelpful | other
+    Column("question_id", String(32)),  # no foreign key: `guide purge` may remove the question first
+    Column("question", Text),
+    Column("answer_faq_id", String(200)),
+    Column("answer_title", Text),
+    Column("answer_url", Text),
+    Column("url", Text),
+    Column("tour_id", String(200)),
+    Column("step_id", String(200)),
+    Column("desk_url", Text),  # this escalation on the review desk, for the webhook's receiver
+    Column("delivery", String(8), nullable=False),  # webhook | mailto | none
+    Column("delivery_status", String(16), nullable=False),  # pending | delivered | failed; none (not ours to send)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float),  # due (pending) or leased to a sender until then (being sent)
+    Column("last_error", Text),
+    Column("delivered_at", Float),
+    Index("ix_escalations_site_created", "site", "created_at"),
+    Index("ix_escalations_due", "delivery_status", "next_attempt_at"),
+)
+
 # --- guidance: what each user did with tours, checklists and surveys -----------------------------
 
 user_traits = Table(
@@ -217,4 +252,4 @@ admin_audit = Table(
 # The tables that hold a person's data, by the name `guide forget-user` reports (see db.retention).
 PERSONAL = {"questions": questions, "events": events, "tour_progress": tour_progress, "user_traits": user_traits,
             "checklist_tasks": checklist_tasks, "tour_events": tour_events, "people": people,
-            "survey_state": survey_state}
+            "survey_state": survey_state, "escalations": escalations}

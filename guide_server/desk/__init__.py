@@ -13,7 +13,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Check the desk's settings and register its blueprints."""
-    from . import api, pages, web
+    # preview: its routes go on pages.bp, so it is imported before pages.bp is registered
+    from . import api, pages, preview, web  # noqa: F401
 
     web.init_app(app)
     app.register_blueprint(pages.bp)

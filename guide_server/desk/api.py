@@ -19,7 +19,7 @@ from ..web.inputs import json_body
 from . import auth
 from . import figures as fig
 from .drafts import DraftError, DraftExists, draft_from_questions
-from .roles import WRITE
+from .roles import CONTACT, WRITE
 from .web import audit, audit_refusal, authorize, needs
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -82,7 +82,8 @@ def funnels():
 def stuck_points():
     q = _query()
     limit = fig.int_param(request.args, "limit", 50, 1, 500)
-    return _answer(q, stuck_points=fig.stuck_points(q, limit=limit))
+    # broken_targets: the last TARGET_MISSING_HOURS, whatever from/to say (as on the desk's page)
+    return _answer(q, stuck_points=fig.stuck_points(q, limit=limit), broken_targets=fig.broken_targets([q.site]))
 
 
 @bp.get("/stuck-points/users")
@@ -122,6 +123,14 @@ def onboarding():
 def nps():
     q = _query()
     return _answer(q, nps=fig.nps(q))
+
+
+@bp.get("/escalations")
+@needs(CONTACT)
+def escalations():
+    """The site's escalations to support, newest first (``id``: one); a token made with --write."""
+    q = _query()
+    return _answer(q, escalations=fig.escalations(q, fig.text_param(request.args, "id", required=False)))
 
 
 @bp.post("/drafts")

@@ -5,6 +5,7 @@ and index know (step names, FAQ titles, encoders). ``tables`` lays the results o
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -13,7 +14,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from ..analytics import chat as chat_figures
+from ..analytics import escalations as escalation_figures
 from ..analytics import overview as overview_figures
+from ..analytics import targets as target_figures
 from ..analytics import tours as tour_figures
 from ..content.rules import visible_to
 from ..search.errors import IndexUnavailable
@@ -155,6 +158,16 @@ def stuck_points(q: Query, limit: int = 50) -> list[dict]:
     return tour_figures.stuck_points(db(), q.site, q.start, q.end, limit=limit)
 
 
+def broken_targets(sites: list[str], now: float | None = None) -> list[dict]:
+    """The steps of ``sites`` whose target was missing for too many people over the last
+    TARGET_MISSING_HOURS (not the desk's dates: it says what is broken now), with their selectors."""
+    cfg = current_app.config
+    end = time.time() if now is None else now
+    targets = {(tour.id, step.id): step.target for tour in tours().tours.values() for step in tour.steps}
+    return target_figures.broken_targets(db(), sites, end - cfg["TARGET_MISSING_HOURS"] * 3600, end,
+                                         cfg["TARGET_MISSING_ALERT"], cfg["TARGET_MISSING_MIN_PEOPLE"], targets)
+
+
 def step_users(q: Query, tour: str, version: int, step: str) -> list[dict]:
     return tour_figures.step_users(db(), q.site, q.start, q.end, tour, version, step)
 
@@ -184,3 +197,8 @@ def onboarding(q: Query) -> list[dict]:
 
 def nps(q: Query) -> dict:
     return overview_figures.nps(db(), q.site, q.start, q.end, tz=zone())
+
+
+def escalations(q: Query, escalation_id: str | None = None) -> list[dict]:
+    """The site's escalations of the period, newest first (or the one named by ``id``)."""
+    return escalation_figures.listing(db(), q.site, q.start, q.end, escalation_id)

@@ -1,5 +1,5 @@
 """The review desk's pages under /admin: overview, funnels, stuck points, unanswered, feedback, NPS;
-for admins, the accounts and tokens, and the audit log.
+for editors and admins, the escalations to support; for admins, the accounts and tokens, and the audit log.
 
 Every page of figures reads ``site``, ``from`` and ``to`` (see ``figures.parse_query``), and shows
 only the sites the account is given; every table on a page is also a CSV download: the same URL
@@ -23,7 +23,7 @@ from . import tables as tab
 from .charts import funnel_svg, nps_svg
 from .drafts import DraftError, DraftExists, draft_from_questions, suggest_slug
 from .figures import Query, bad
-from .roles import MANAGE, READ, WRITE
+from .roles import CONTACT, MANAGE, READ, WRITE
 from .tables import TableData
 from .web import audit, authorize, current_access, current_admin, needs, require_login, t, tv, visible_sites, web_hooks
 
@@ -35,6 +35,8 @@ web_hooks(bp)
 NAV = (("admin.overview", "nav.overview"), ("admin.funnels", "nav.funnels"), ("admin.stuck", "nav.stuck"),
        ("admin.unanswered", "nav.unanswered"), ("admin.feedback", "nav.feedback"),
        ("admin.onboarding", "nav.onboarding"), ("admin.nps", "nav.nps"))
+CONTACT_NAV = (("admin.escalations", "nav.escalations"),)
+EDITOR_NAV = (("admin.tour_list", "nav.tours"),)  # desk/preview.py
 ADMIN_NAV = (("admin.accounts", "nav.accounts"), ("admin.audit_page", "nav.audit"))
 
 
@@ -71,7 +73,8 @@ def respond(template: str, q: Query | None, tables: list[TableData], **context):
     if fmt != "html":
         raise bad("'format' must be html or csv")
     access = current_access()
-    nav = NAV + (ADMIN_NAV if access.may(MANAGE) else ())
+    nav = NAV + (CONTACT_NAV if access.may(CONTACT) else ()) + (EDITOR_NAV if access.may(WRITE) else ()) + \
+        (ADMIN_NAV if access.may(MANAGE) else ())
     return render_template(template, q=q, tables=by_name, nav=nav, admin=current_admin(), access=access,
                            sites=visible_sites(), **context)
 
@@ -105,7 +108,11 @@ def stuck():
     q = query()
     limit = fig.int_param(request.args, "limit", 50, 1, 500)
     points = fig.stuck_points(q, limit=limit)
-    return respond("admin/stuck.html", q, [_linked_stuck(q, points)], points=points)
+    broken = tab.broken_targets_table(fig.broken_targets([q.site]))  # the site asked for, which the account may see
+    cfg = current_app.config
+    return respond("admin/stuck.html", q, [_linked_stuck(q, points), broken], points=points,
+                   broken_words={"hours": f"{cfg['TARGET_MISSING_HOURS']:g}", "alert": f"{cfg['TARGET_MISSING_ALERT']:g}",
+                                 "min": cfg["TARGET_MISSING_MIN_PEOPLE"]})
 
 
 @bp.get("/step")
@@ -181,6 +188,22 @@ def nps():
     data = fig.nps(q)
     chart = nps_svg("nps", data.get("weeks", []), t) if data.get("weeks") else None
     return respond("admin/nps.html", q, [tab.nps_weeks_table(data), tab.nps_comments_table(data)], data=data, chart=chart)
+
+
+@bp.get("/escalations")
+@needs(CONTACT)
+def escalations():
+    q = query()
+    escalation_id = fig.text_param(request.args, "id", required=False)
+    items = fig.escalations(q, escalation_id)
+    table = tab.escalations_table(items)
+    for row, item in zip(table.rows, items):  # a row per escalation, in order
+        if item["user"]:
+            row["_link:who"] = url_for("admin.user", **q.params(), user=item["user"])
+        if item["answer"]:
+            row["_link:answer"] = item["answer"]["url"] or url_for("help.help_page", faq_id=item["answer"]["faq_id"])
+    return respond("admin/escalations.html", q, [table], items=items, one=escalation_id,
+                   keep={"id": escalation_id} if escalation_id else None)
 
 
 # --- the desk itself: accounts and tokens, the audit log (admins) -----------------------------------

@@ -3,7 +3,8 @@
 | role   | may                                                                        |
 |--------|----------------------------------------------------------------------------|
 | viewer | read the figures of its sites: every page, every CSV download, the API's GETs |
-| editor | also write: draft FAQs from unanswered questions (desk form, API ``POST``)   |
+| editor | also write: draft FAQs from unanswered questions (desk form, API ``POST``),   |
+|        | and read the escalations: what people wrote to support, with their e-mail     |
 | admin  | also manage: the accounts and tokens page and the audit log; every site      |
 
 An API token is a viewer of its sites, or an editor with ``--write``; it is never an admin.
@@ -17,7 +18,10 @@ from dataclasses import dataclass
 
 ROLES = ("viewer", "editor", "admin")  # each may do all that the one before it may
 READ, WRITE, MANAGE = "read", "write", "manage"
-NEEDS = {READ: "viewer", WRITE: "editor", MANAGE: "admin"}  # the least role for each permission
+# Escalations hold what a person wrote to be contacted, with their address, unmasked: for the
+# CS staff who answer them (editors and admins), not for every reader of figures (viewers, BI tokens).
+CONTACT = "contact"
+NEEDS = {READ: "viewer", WRITE: "editor", MANAGE: "admin", CONTACT: "editor"}  # the least role for each permission
 ALL_SITES = "*"
 MAX_SITE_KEY = 64  # as the tables store a site
 

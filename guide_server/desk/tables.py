@@ -69,6 +69,12 @@ def stuck_table(points: list[dict]) -> TableData:
         *[col(f"signal_{s}", "int") for s in SIGNALS]], rows)
 
 
+def broken_targets_table(rows: list[dict]) -> TableData:
+    """Steps whose selector found nothing for too many people (analytics.targets), one site's."""
+    return TableData("broken-targets", [col("tour"), col("step"), col("target"),
+                                        col("missing", "int"), col("reached", "int"), col("share", "pct")], list(rows))
+
+
 def step_users_table(users: list[dict], signal_name: Callable[[str], str] = str) -> TableData:
     rows = [{**u, "signals": _signal_list(u.get("signals"), signal_name)} for u in users]
     return TableData("step-users", [col("user", link=True), col("reached_at", "time"), col("status", "code"),
@@ -105,6 +111,23 @@ def feedback_comments_table(faqs: list[dict]) -> TableData:
             rows.append({"faq_id": f["faq_id"], "at": c.get("at"), "helpful": _helpful(c.get("helpful")),
                          "comment": c.get("comment") or c.get("text") or ""})
     return TableData("feedback-comments", [col("faq_id"), col("at", "time"), col("helpful", "code"), col("comment")], rows)
+
+
+def escalations_table(items: list[dict]) -> TableData:
+    """One row per escalation; ``who`` is the user's id as their app knows it (or the anonymous
+    browser's), with the e-mail address they left."""
+    rows = []
+    for e in items:
+        answer = e.get("answer") or {}
+        who = e.get("app_user") or (f"anon {e['anon']}" if e.get("anon") else "")
+        rows.append({**e, "who": " · ".join(x for x in (who, e.get("email") or "") if x),
+                     "answer": answer.get("title") or answer.get("faq_id") or "",
+                     "tour_step": f"{e['tour_id']} / {e.get('step_id') or '-'}" if e.get("tour_id") else "",
+                     "last_error": e.get("last_error") or ""})
+    return TableData("escalations", [col("at", "time"), col("reason", "code"), col("message"), col("who", link=True),
+                                     col("question"), col("answer", link=True), col("url"), col("tour_step"),
+                                     col("delivery", "code"), col("delivery_status", "code"), col("attempts", "int"),
+                                     col("last_error")], rows)
 
 
 def onboarding_table(weeks: list[dict]) -> TableData:

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from .. import privacy
 from ..content.rules import visible_to
 from ..web import identity, inputs
+from ..web import preview as preview_token
 from ..web.context import db, site_settings, stored_id, surveys, tours
 from ..web.errors import ApiError
 from ..web.sites import site_key
@@ -21,6 +22,7 @@ from .targeting import (
     Visitor,
     checklists_for_page,
     choose_autostart,
+    library,
     page_of,
     task_done,
     tasks_satisfied,
@@ -51,11 +53,12 @@ def _id_list(name: str) -> set[str]:
     return ids
 
 
-def _tour_for_site(content: TourSet, tour_id, site: str) -> Tour:
+def _tour_for_site(content: TourSet, tour_id, site: str, drafts: bool = False) -> Tour:
+    """The tour of this site; a draft only when ``drafts`` (an editor's preview)."""
     if not isinstance(tour_id, str) or not tour_id:
         raise ApiError("'tour' must be a tour id", 400, "bad_tour")
     tour = content.tours.get(tour_id)
-    if tour is None or not visible_to(tour.sites, site):
+    if tour is None or not visible_to(tour.sites, site) or (tour.draft and not drafts):
         raise ApiError(f"no tour {tour_id[:100]!r} for this site", 404, "unknown_tour")
     return tour
 
@@ -113,6 +116,9 @@ def checklist_json(checklist: Checklist, locale: str, visitor: Visitor, page: Pa
                    event: str | None = None) -> dict:
     tasks = [{"id": t.id, "title": pick(t.title, locale), "tour": t.tour,
               "done": task_done(checklist, t, visitor, page, event)} for t in checklist.tasks]
+    for task, t in zip(tasks, checklist.tasks, strict=True):
+        if t.element:  # the widget sends `event` when the user clicks or submits `selector`
+            task["when"] = {"type": t.element[0], "selector": t.element[1], "event": t.element[2]}
     done = sum(t["done"] for t in tasks)
     return {"id": checklist.id, "title": pick(checklist.title, locale), "html": pick(checklist.html, locale),
             "tasks": tasks, "done": done, "total": len(tasks), "completed": done == len(tasks)}
@@ -166,6 +172,7 @@ def page_tours():
         "autostart": choose_autostart(found, site, page, visitor),
         "tours": [tour_json(t, locale, visitor.progress_of(t)) for t in found],
         "checklists": [checklist_json(c, locale, visitor, page) for c in checklists_for_page(content, site, page, visitor)],
+        "library": [{"id": t.id, "title": pick(t.title, locale)} for t in library(content, site, visitor)],
         "survey": _survey(site, user, page, visitor, locale),
     })
 
@@ -174,7 +181,10 @@ def _survey(site: str, user: str | None, page: Page | None, visitor: Visitor, lo
     """The survey due for a signed-in user now (anonymous users are never asked)."""
     if user is None:
         return None
-    return survey_for(db(), surveys(), site, stored_id(site, user), page, visitor, locale)
+    found = survey_for(db(), surveys(), site, stored_id(site, user), page, visitor, locale)
+    if found:  # "How likely are you to recommend {site}": the site's name in the user's language
+        found["question"] = found["question"].replace("{site}", pick(site_settings(site)["names"], locale))
+    return found
 
 
 @bp.get("/api/v1/tours/<tour_id>")
@@ -186,6 +196,21 @@ def one_tour(tour_id: str):
     tour = _tour_for_site(content, tour_id, site)
     visitor = _visitor(content, site, user)
     return jsonify(tour_json(tour, _locale_for(asked, visitor), visitor.progress_of(tour)))
+
+
+@bp.get("/api/v1/preview/<item_id>")
+def preview(item_id: str):
+    """An editor's preview (docs/tours.md): a tour, hint or checklist, drafts included, as GET
+    /tours/<id> gives it to a new visitor, for a token the review desk signed for this item and site."""
+    site = site_key()
+    preview_token.check(current_app.config["SECRET_KEY"], request.args.get("token"), item_id, site)
+    locale = inputs.locale(request.args.get("locale")) or current_app.config["DEFAULT_LOCALE"]
+    content = tours()
+    checklist = content.checklists.get(item_id)
+    if checklist is not None and visible_to(checklist.sites, site):
+        return jsonify(checklist_json(checklist, locale, Visitor()))
+    tour = _tour_for_site(content, item_id, site, drafts=True)
+    return jsonify(tour_json(tour, locale, Progress(version=tour.version)))
 
 
 def _updated_checklists(content: TourSet, site: str, user: str | None, locale: str | None, ticked: list,

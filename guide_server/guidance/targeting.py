@@ -13,6 +13,7 @@ from .tours import Checklist, ChecklistTask, Item, Match, Tour, TourSet, trait_v
 class Page:
     path: str
     query: str = ""
+    route: str = ""  # a hash route, '#/path' or '#!/path' (other fragments are no route)
 
 
 def page_of(url: str | None) -> Page | None:
@@ -20,7 +21,9 @@ def page_of(url: str | None) -> Page | None:
     if not url:
         return None
     parts = urlsplit(url)
-    return Page(unquote(parts.path) or "/", unquote(parts.query))
+    fragment = unquote(parts.fragment)
+    route = "#" + fragment if fragment.startswith(("/", "!/")) else ""
+    return Page(unquote(parts.path) or "/", unquote(parts.query), route)
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Visitor:
 def page_matches(match: Match, page: Page | None) -> bool:
     if match.urls is None:
         return True
-    return page is not None and any(p.matches(page.path, page.query) for p in match.urls)
+    return page is not None and any(p.matches(page.path, page.query, page.route) for p in match.urls)
 
 
 def audience_matches(match: Match, visitor: Visitor) -> bool:
@@ -78,15 +81,25 @@ def eligible(tour: Tour, site: str, page: Page | None, visitor: Visitor) -> bool
 
 
 def tours_for_page(content: TourSet, site: str, page: Page | None, visitor: Visitor) -> list[Tour]:
-    """Eligible tours and hints on this page, plus tours in progress wherever the user is (to resume)."""
+    """Eligible tours and hints on this page, plus tours in progress wherever the user is (to resume).
+    Drafts never: they are seen only in an editor's preview."""
     return [t for t in content.tours.values()
-            if visible_to(t.sites, site) and (eligible(t, site, page, visitor) or visitor.progress_of(t).status == "active")]
+            if not t.draft and visible_to(t.sites, site)
+            and (eligible(t, site, page, visitor) or visitor.progress_of(t).status == "active")]
+
+
+def library(content: TourSet, site: str, visitor: Visitor) -> list[Tour]:
+    """The tours this person may start from the help panel: their audience's, on any page, whatever
+    their frequency (hints, drafts and tours without a title are not listed), highest priority first."""
+    found = [t for t in content.tours.values() if t.kind == "tour" and t.title and not t.draft and visible_to(t.sites, site)
+             and audience_matches(t.match, visitor)]
+    return sorted(found, key=lambda t: -t.priority)  # the most important first; else file order
 
 
 def _resumes_here(tour: Tour, progress: Progress, page: Page | None) -> bool:
     step = tour.steps[min(progress.step, len(tour.steps) - 1)]
     if step.url is not None:
-        return page is not None and step.url.matches(page.path, page.query)
+        return page is not None and step.url.matches(page.path, page.query, page.route)
     return page_matches(tour.match, page)
 
 
@@ -111,20 +124,21 @@ def task_done(checklist: Checklist, task: ChecklistTask, visitor: Visitor, page:
     if kind == "tour_completed":
         return value in visitor.completed
     if kind == "url":
-        return page is not None and value.matches(page.path, page.query)
+        return page is not None and value.matches(page.path, page.query, page.route)
     return event is not None and value == event
 
 
 def tasks_satisfied(content: TourSet, site: str, page: Page | None = None, event: str | None = None,
                     tour_completed: str | None = None) -> list[tuple[Checklist, ChecklistTask]]:
-    """The checklist tasks of this site that this page, event or completed tour ticks."""
+    """The checklist tasks of this site that this page, event or completed tour ticks (drafts' never:
+    nobody has them yet, and an editor's preview stores nothing)."""
     out = []
     for checklist in content.checklists.values():
-        if not visible_to(checklist.sites, site):
+        if checklist.draft or not visible_to(checklist.sites, site):
             continue
         for task in checklist.tasks:
             kind, value = task.done_when
-            if ((kind == "url" and page is not None and value.matches(page.path, page.query))
+            if ((kind == "url" and page is not None and value.matches(page.path, page.query, page.route))
                     or (kind == "event" and event is not None and value == event)
                     or (kind == "tour_completed" and value == tour_completed)):
                 out.append((checklist, task))
@@ -132,5 +146,5 @@ def tasks_satisfied(content: TourSet, site: str, page: Page | None = None, event
 
 
 def checklists_for_page(content: TourSet, site: str, page: Page | None, visitor: Visitor) -> list[Checklist]:
-    found = [c for c in content.checklists.values() if applies(c, site, page, visitor)]
+    found = [c for c in content.checklists.values() if not c.draft and applies(c, site, page, visitor)]
     return sorted(found, key=lambda c: (-c.priority, c.id))

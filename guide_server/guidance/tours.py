@@ -7,6 +7,7 @@ step bodies are rendered and sanitised once, at load time. Loading and targeting
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -16,15 +17,16 @@ from ..content.rules import ContentError, decode
 
 KINDS = ("tour", "hint", "checklist")
 PLACEMENTS = ("auto", "top", "bottom", "left", "right")
-ADVANCES = ("next", "click", "input")
+ADVANCES = ("next", "click", "input", "submit")  # and {url}, {appear}, {disappear}, {event}: _advance()
 MISSING = ("skip", "center", "abort")
 FREQUENCIES = ("once", "until_completed", "always")
 TRIGGERS = ("load", "manual")
 BUTTONS = ("next", "back", "done")
-DONE_WHEN = ("tour_completed", "url", "event")
+DONE_WHEN = ("tour_completed", "url", "event", "click", "submit")
 
-TOUR_FIELDS = ("id", "kind", "version", "title", "priority", "sites", "match", "trigger", "frequency", "steps")
-CHECKLIST_FIELDS = ("id", "kind", "title", "priority", "sites", "match", "tasks")
+TOUR_FIELDS = ("id", "kind", "version", "title", "priority", "sites", "match", "trigger", "frequency", "steps",
+               "draft")
+CHECKLIST_FIELDS = ("id", "kind", "title", "priority", "sites", "match", "tasks", "draft")
 STEP_FIELDS = ("id", "target", "placement", "title", "body", "advance", "url", "wait", "missing", "buttons",
                "idle_after")
 TASK_FIELDS = ("id", "title", "tour", "done_when")
@@ -39,14 +41,18 @@ MAX_IDLE_S = 3600
 
 @dataclass(frozen=True)
 class UrlPattern:
-    """A page pattern: '*' is any run of characters; with a '?' it also sees the query."""
+    """A page pattern: '*' is any run of characters; with a '?' it also sees the query, with a '#'
+    the hash route (``/app#/settings*``: hash-routed apps)."""
 
     source: str
     regex: re.Pattern
     with_query: bool
+    with_hash: bool = False
 
-    def matches(self, path: str, query: str) -> bool:
+    def matches(self, path: str, query: str, hash_route: str = "") -> bool:
         subject = path + ("?" + query if query else "") if self.with_query else path
+        if self.with_hash:
+            subject += hash_route
         return self.regex.fullmatch(subject) is not None
 
 
@@ -90,6 +96,7 @@ class Tour:
     path: str
     refs: list[tuple[str, int, str]] = field(default_factory=list, repr=False)  # (tour id, line, field)
     id_line: int = 1
+    draft: bool = False  # `draft: true`: never served to users, only in an editor's preview
 
 
 @dataclass
@@ -98,6 +105,14 @@ class ChecklistTask:
     title: Text
     tour: str | None
     done_when: tuple[str, str | UrlPattern]  # ("tour_completed", id) | ("url", pattern) | ("event", name)
+    # done_when {click: selector} / {submit: selector}: the widget watches the element and sends the
+    # event named here (done_when is then ("event", that name)): (kind, selector, event name)
+    element: tuple[str, str, str] | None = None
+
+
+def element_event(kind: str, selector: str) -> str:
+    """The event the widget sends when an element named by a task's ``done_when`` is clicked or submitted."""
+    return f"{kind}:{hashlib.sha256(selector.encode()).hexdigest()[:16]}"
 
 
 @dataclass
@@ -113,6 +128,7 @@ class Checklist:
     refs: list[tuple[str, int, str]] = field(default_factory=list, repr=False)
     id_line: int = 1
     kind: str = "checklist"
+    draft: bool = False  # as Tour.draft
 
 
 Item = Tour | Checklist
@@ -150,11 +166,15 @@ def url_pattern(value, fields: Fields, key: str) -> UrlPattern:
     """Compile a page wildcard; it must look like a path (``/x*``) or start with ``*``."""
     if not isinstance(value, str) or not value:
         fields.fail(key, f"bad wildcard {value!r} in '{key}': give a path like \"/invoices*\"")
-    if not value.startswith(("/", "*")) or re.search(r"\s|#", value) or value.count("?") > 1:
-        fields.fail(key, f"bad wildcard {value!r} in '{key}': a path starting with '/' (or '*'), "
-                         "no spaces or '#', at most one '?'")
+    if value.startswith("#"):  # a hash route on any page
+        value = "*" + value
+    head, _, route = value.partition("#")
+    if (not value.startswith(("/", "*")) or re.search(r"\s", value) or value.count("?") > 1 or "#" in route
+            or (route and not route.startswith(("/", "!/")))):
+        fields.fail(key, f"bad wildcard {value!r} in '{key}': a path starting with '/' (or '*'), no spaces, "
+                         "at most one '?', and at most one '#' followed by a route such as '#/settings'")
     regex = re.compile(".*".join(re.escape(part) for part in re.split(r"\*+", value)), re.S)
-    return UrlPattern(value, regex, "?" in value)
+    return UrlPattern(value, regex, "?" in head, bool(route))
 
 
 def read_match(fields: Fields) -> tuple[Match, list[tuple[str, int, str]]]:
@@ -186,6 +206,14 @@ def read_sites(fields: Fields) -> list[str] | None:
     return fields.words("sites") if "sites" in fields.data else None
 
 
+def _draft(fields: Fields) -> bool:
+    """``draft: true``: the item is shown only in an editor's preview; removing it publishes."""
+    value = fields.get("draft", False)
+    if not isinstance(value, bool):
+        fields.fail("draft", "'draft' must be true or false")
+    return value
+
+
 def _trigger(fields: Fields) -> dict:
     value = fields.get("trigger", "load")
     if isinstance(value, str) and value in TRIGGERS:
@@ -198,13 +226,31 @@ def _trigger(fields: Fields) -> dict:
     fields.fail("trigger", f"unknown trigger {value!r}; use load, manual or {{element: \"#selector\"}}")
 
 
+ADVANCE_HELP = ("use next, click, input, submit, {url: \"/path*\"}, {appear: \"selector\"}, "
+                "{disappear: \"selector\"} or {event: name}")
+
+
 def _advance(step: Fields, target: str | None) -> dict:
+    """How a step moves on: a button (next), the user's action on the target (click, input: once
+    they finish typing, submit: the target's form), or the page (url, an element appearing or
+    disappearing, an event the app tracks)."""
     value = step.get("advance", "next")
-    if isinstance(value, LineMap) and set(value) == {"url"}:
-        return {"type": "url", "url": url_pattern(value["url"], step, "advance").source}
+    if isinstance(value, LineMap):
+        if len(value) != 1 or next(iter(value)) not in ("url", "appear", "disappear", "event"):
+            step.fail("advance", f"unknown advance {dict(value)!r}; {ADVANCE_HELP}")
+        kind = next(iter(value))
+        if kind == "url":
+            return {"type": "url", "url": url_pattern(value["url"], step, "advance").source}
+        if kind == "event":
+            name = value["event"]
+            if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_EVENT_NAME:
+                step.fail("advance", f"'event' must be an event name of 1 to {MAX_EVENT_NAME} characters")
+            return {"type": "event", "name": name.strip()}
+        return {"type": kind, "selector": Fields(value, step.path, step.source_lines, "advance").selector(kind)
+                or step.fail("advance", f"'{kind}' needs a CSS selector")}
     if value not in ADVANCES:
-        step.fail("advance", f"unknown advance {value!r}; use next, click, input or {{url: \"/path*\"}}")
-    if value in ("click", "input") and target is None:
+        step.fail("advance", f"unknown advance {value!r}; {ADVANCE_HELP}")
+    if value in ("click", "input", "submit") and target is None:
         step.fail("advance", f"advance: {value} needs a 'target' to {value} in")
     return {"type": value}
 
@@ -248,16 +294,23 @@ def _task(data, path: str, source: list[str], line: int, n: int) -> tuple[Checkl
     if len(d.data) != 1 or next(iter(d.data)) not in DONE_WHEN:
         f.fail("done_when", f"'done_when' takes one of {', '.join(DONE_WHEN)}")
     kind, value = next(iter(d.data.items()))
+    element = None
     if kind == "tour_completed":
         done = d.ident("tour_completed")
         refs.append((done, d.line(kind), "tour_completed"))
     elif kind == "url":
         done = url_pattern(value, d, "url")
+    elif kind in ("click", "submit"):
+        selector = d.selector(kind)
+        if selector is None:
+            d.fail(kind, f"'{kind}' needs a CSS selector")
+        kind, done = "event", element_event(kind, selector)
+        element = (next(iter(d.data)), selector, done)
     else:
         if not isinstance(value, str) or not 1 <= len(value.strip()) <= MAX_EVENT_NAME:
             d.fail("event", f"'event' must be an event name of 1 to {MAX_EVENT_NAME} characters")
         done = value.strip()
-    return ChecklistTask(task_id, title, tour, (kind, done)), refs
+    return ChecklistTask(task_id, title, tour, (kind, done), element), refs
 
 
 def _list(fields: Fields, key: str, required_for: str) -> LineList:
@@ -302,7 +355,7 @@ def parse_item(raw: bytes, relpath: str) -> Item:
         _unique([t.id for t in tasks], data["tasks"], relpath, "task")
         html = {"*": render(body)[0]} if body and body.strip() else None
         return Checklist(item_id, f.text("title", required=True), html, priority, read_sites(f), match, tasks,
-                         relpath, refs, f.line("id"))
+                         relpath, refs, f.line("id"), draft=_draft(f))
     if body is not None:
         steps = _md_steps(f, body, body_line, relpath, source)
     else:
@@ -310,7 +363,8 @@ def parse_item(raw: bytes, relpath: str) -> Item:
         steps = [_step(s, relpath, source, raw_steps.lines[n], n) for n, s in enumerate(raw_steps)]
         _unique([s.id for s in steps], raw_steps, relpath, "step")
     return Tour(item_id, kind, f.integer("version", 1, 1), f.text("title"), priority, read_sites(f), match,
-                _trigger(f), f.choice("frequency", FREQUENCIES, "once"), steps, relpath, refs, f.line("id"))
+                _trigger(f), f.choice("frequency", FREQUENCIES, "once"), steps, relpath, refs, f.line("id"),
+                draft=_draft(f))
 
 
 def _md_steps(f: Fields, body: str, body_line: int, relpath: str, source: list[str]) -> list[TourStep]:

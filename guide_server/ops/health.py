@@ -6,19 +6,23 @@
   with ``Retry-After`` and the reasons (a readiness probe or load balancer health check).
 - ``GET /api/v1/health``: what an operator reads: ``ok``, ``degraded`` (serving, with reasons:
   a broken build refused, an older build served, content errors, the database not answering)
-  or ``unavailable`` (503: no index to answer from).
+  or ``unavailable`` (503: no index to answer from). ``warnings`` and ``broken_targets`` name the
+  tour steps whose selector finds nothing for many people (TARGET_MISSING_ALERT): a problem of a
+  customer's page, not of this service, so the status and readiness stay as they are.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import weakref
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db.engine import write_problem
+from ..desk import figures
 from ..search.errors import IndexUnavailable
 from ..web.context import live_index, services
 from . import lifecycle
@@ -28,6 +32,9 @@ PROBE_TTL = 1.0  # a load balancer probing every few ms costs one database check
 
 _probe_lock = threading.Lock()
 _probes: dict[int, tuple[float, str | None]] = {}
+BROKEN_TARGETS_TTL = 60.0  # seconds: health is polled, the figure is of the last day
+_broken_lock = threading.Lock()
+_broken: weakref.WeakKeyDictionary[Flask, tuple[float, list[dict]]] = weakref.WeakKeyDictionary()
 
 
 def database_problem(engine: Engine) -> str | None:
@@ -55,6 +62,31 @@ def database_problem(engine: Engine) -> str | None:
             problem = f"database: {type(getattr(exc, 'orig', None) or exc).__name__}: {str(getattr(exc, 'orig', None) or exc).splitlines()[0][:200]}"
         _probes[id(engine)] = (time.monotonic(), problem)
         return problem
+
+
+def broken_targets() -> list[dict]:
+    """Every site's broken targets (desk.figures.broken_targets), computed at most once a minute per app."""
+    app = current_app._get_current_object()
+    cached = _broken.get(app)
+    if cached is not None and time.monotonic() - cached[0] < BROKEN_TARGETS_TTL:
+        return cached[1]
+    with _broken_lock:
+        cached = _broken.get(app)
+        if cached is not None and time.monotonic() - cached[0] < BROKEN_TARGETS_TTL:
+            return cached[1]
+        found = figures.broken_targets(list(app.config["SITES"]))
+        _broken[app] = (time.monotonic(), found)
+        return found
+
+
+def _target_warnings() -> tuple[list[str], list[dict]]:
+    """(warnings, broken targets); left out when the query fails (the database probe says why in ``reasons``)."""
+    try:
+        broken = broken_targets()
+    except SQLAlchemyError:
+        return [], []
+    return [f"broken target: site {b['site']}, tour {b['tour']}, step {b['step']}: {b['target'] or '(no target now)'} "
+            f"found nothing for {b['missing']} of {b['reached']} people ({b['share']:.0%})" for b in broken], broken
 
 
 def _index_state() -> tuple[str | None, list[str], dict]:
@@ -106,6 +138,7 @@ def health():
     problems += [f"tours: {e}" for e in tours["errors"]]
     if lifecycle.draining():
         problems.append("draining: the process is stopping")
-    body = {"status": "degraded" if problems else "ok", "reasons": problems, **details, "tours": tours,
-            "index": live_index().status()}
+    warnings, broken = _target_warnings() if not db_problem else ([], [])
+    body = {"status": "degraded" if problems else "ok", "reasons": problems, "warnings": warnings,
+            "broken_targets": broken, **details, "tours": tours, "index": live_index().status()}
     return jsonify(body)

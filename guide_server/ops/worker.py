@@ -16,7 +16,7 @@ import threading
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from ..chat import hub
+from ..chat import delivery, hub
 from . import lifecycle, rotation
 
 ADOPT = "guide.adopt_socket"
@@ -37,6 +37,8 @@ class Worker(ThreadWorker):
         super().load_wsgi()
         app = self.wsgi
         self.rotation = rotation.start_in_worker(self, app)
+        if hasattr(app, "config"):  # escalations still to send, from before a restart: sent from this worker too
+            delivery.start(app)
 
         def wsgi(environ, start_response):
             sock = environ.get("gunicorn.socket")

@@ -3,7 +3,8 @@ accessors: ``db()``, ``search()``, ``tours()``, ``surveys()``, ``pseudonyms()``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
@@ -29,11 +30,18 @@ class Services:
     surveys: SurveyLibrary  # content/surveys, likewise
     widget: WidgetScript  # embed.js as served
     pseudonym_key: bytes  # the HMAC key of stored user ids (privacy.pseudonym_key)
+    closers: list[Callable[[], None]] = field(default_factory=list)  # background work to stop first
 
     def install(self, app: Flask) -> None:
         app.extensions[_KEY] = self
 
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Have ``close()`` call ``stop`` (a background thread's) before the database goes."""
+        self.closers.append(stop)
+
     def close(self) -> None:
+        for stop in reversed(self.closers):
+            stop()
         self.index.close()
         self.db.dispose()
 
@@ -75,5 +83,6 @@ def stored_person(site: str, user: str | None, anon: str | None) -> str | None:
 
 
 def site_settings(site: str) -> dict:
-    """A known site's entry of SITES: name, origins, support."""
+    """A known site's entry of SITES: name, origins, support (what the widget is told: a mailto: URL,
+    "form" or ""), support_webhook and support_secret (never sent to a browser), identity."""
     return current_app.config["SITES"][site]

@@ -53,6 +53,7 @@ RULES = {
     "api.search_faqs": "search",
     "api.faq": "search",
     "api.feedback": "feedback",
+    "api.escalate": "escalations",
     "events.post_events": "events",
     "tours.page_tours": "tours",
     "tours.one_tour": "tours",
@@ -61,13 +62,13 @@ RULES = {
     "tours.track": "track",
     "ws.chat": "chat",  # the handshake; each message is counted by refuse_message
 }
-NAMES = ("ask", "search", "feedback", "events", "tours", "identify", "progress", "track", "chat")
+NAMES = ("ask", "search", "feedback", "events", "tours", "identify", "progress", "track", "chat", "escalations")
 # What a request of each kind costs a process, in seconds: the route's median under load on the
 # documented server (BENCHMARKS.md, "Load"), rounded up. A chat message is costed as a question.
 COSTS = {"ask": 0.013, "search": 0.008, "feedback": 0.004, "events": 0.004, "tours": 0.004, "identify": 0.005,
-         "progress": 0.006, "track": 0.004, "chat": 0.013}
+         "progress": 0.006, "track": 0.004, "chat": 0.013, "escalations": 0.004}
 HANDSHAKE_COST = 0.002
-WORDS = {"chat": "chat messages", "events": "event batches"}  # for the error message; else "<name> requests"
+WORDS = {"chat": "chat messages", "events": "event batches", "escalations": "escalations"}  # for the error message; else "<name> requests"
 MAX_KEYS = 50_000  # buckets one process keeps in memory (~25 MB at most); past it the least recently used goes
 MAX_PEEK = 64 * 1024  # a body larger than this is not read for its site (its handler refuses it anyway)
 BURST_S = 2.0  # a site may use this many seconds' worth of its LIMIT_SITE at once

@@ -28,7 +28,19 @@ bp = Blueprint("widget", __name__, template_folder="templates", static_folder="s
 
 @bp.get("/embed.js")
 def embed_js():
-    served = services().widget.served()
+    return _script(services().widget.served())
+
+
+@bp.get("/embed/<name>.js")
+def embed_part(name: str):
+    """A part of the widget that embed.js loads when it first needs it (the help panel, the survey, ...)."""
+    served = services().widget.served(name)
+    if served is None:
+        raise ApiError(f"no part {name[:40]!r} of the widget", 404, "unknown_part")
+    return _script(served)
+
+
+def _script(served):
     zipped = request.accept_encodings["gzip"] > 0
     response = current_app.response_class(served.gzipped if zipped else served.minified, mimetype="text/javascript")
     response.set_etag(served.etag + ("-gz" if zipped else ""))

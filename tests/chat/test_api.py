@@ -89,6 +89,23 @@ def test_feedback_is_stored_against_the_question(client, app):
     assert (row.question_id, row.helpful, row.comment) == (qid, False, "違う記事")
 
 
+def test_a_comment_sent_after_the_vote_completes_that_vote(client, app):
+    qid = ask(client, "パスワードを忘れた").get_json()["question_id"]
+    other = ask(client, "請求書をメールで送りたい").get_json()["question_id"]
+    fid = client.post("/api/v1/feedback", json={"site": "demo", "question_id": qid, "helpful": False}).get_json()["feedback_id"]
+    post = lambda **kw: client.post("/api/v1/feedback", json={"site": "demo", "question_id": qid, "helpful": False, **kw})  # noqa: E731
+    assert_error(post(feedback_id=fid), 400, "bad_feedback_id")  # nothing to add
+    assert_error(post(feedback_id=fid, helpful=True, comment="x"), 404, "unknown_feedback")  # not that vote
+    assert_error(client.post("/api/v1/feedback", json={"site": "demo", "question_id": other, "helpful": False,
+                                                       "feedback_id": fid, "comment": "x"}), 404, "unknown_feedback")
+    assert post(feedback_id=fid, comment="古い手順です 090-1234-5678").status_code == 201
+    assert_error(post(feedback_id=fid, comment="twice"), 404, "unknown_feedback")  # a comment is not overwritten
+    with services(app).db.connect() as conn:
+        rows = conn.execute(select(schema.feedback)).all()
+    assert [(r.id, r.helpful) for r in rows] == [(fid, False)]  # one vote, not two
+    assert rows[0].comment.startswith("古い手順です") and "1234" not in rows[0].comment  # masked as any comment
+
+
 @pytest.mark.parametrize("payload, status, code", [
     ({"question_id": "nope", "helpful": True}, 404, "unknown_question"),
     ({"helpful": True}, 400, "bad_question_id"),

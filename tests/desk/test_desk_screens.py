@@ -11,9 +11,7 @@ the docs are left as they were. The assertions run either way.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from guide_server.chat.store import record_question  # noqa: E402
 from guide_server.web.context import services  # noqa: E402
-from tests.support import ROOT, LiveServer, chromium  # noqa: E402
+from tests.support import ROOT, WRITE_SHOTS, LiveServer, chromium  # noqa: E402
 
 from .admin_seed import ADMIN, PASSWORD, STUCK_QUESTION, UNANSWERED_JA, make_admin, make_app, seed  # noqa: E402
 
@@ -33,17 +31,6 @@ pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these
 SHOTS = ROOT / "docs" / "img"
 
 
-def _has_japanese_font() -> bool:
-    try:
-        found = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(found.strip())
-
-
-# Only on request (make screenshots): written on every run, the PNGs in git changed with each
-# test run. Without a Japanese font Chromium draws empty boxes, so none are written then either.
-WRITE_SHOTS = os.environ.get("GUIDE_SCREENSHOTS") == "1" and _has_japanese_font()
 
 # Questions a few users could not get answered, worded differently: grouped by meaning on the desk.
 MORE_UNANSWERED = ["適格請求書の登録番号を入力したい", "インボイスの登録番号はどこに入れますか", "CSVで取引先を一括登録できますか"]

@@ -421,10 +421,12 @@ def test_examples_in_the_docs_load(tmp_path):
 
 def test_error_examples_in_the_docs_are_real_messages():
     doc = (ROOT / "docs" / "tours.md").read_text(encoding="utf-8")
-    for message in ("unknown advance 'clik'; use next, click, input or {url: \"/path*\"}",
+    for message in ("unknown advance 'clik'; use next, click, input, submit, {url: \"/path*\"}, {appear: \"selector\"}, "
+                    "{disappear: \"selector\"} or {event: name}",
                     "'tour' names 'frist-invoice', which is no tour", "duplicate step id 'export'"):
         assert message in doc
-    with pytest.raises(ContentError, match=re.escape("unknown advance 'clik'; use next, click, input or {url: \"/path*\"}")):
+    with pytest.raises(ContentError, match=re.escape("unknown advance 'clik'; use next, click, input, submit, {url: \"/path*\"}, {appear: \"selector\"}, "
+                    "{disappear: \"selector\"} or {event: name}")):
         parse("id: a\nsteps:\n  - id: s\n    body: x\n    advance: clik\n")
 
 

@@ -152,7 +152,7 @@ def table_rows(app, table):
 def test_tours_response_shape(client):
     post_progress(client, "welcome", "completed")
     body = tours(client, url="https://app.example/demo/invoices?tab=1", locale="en")
-    assert set(body) == {"user", "locale", "support", "autostart", "tours", "checklists", "survey"}
+    assert set(body) == {"user", "locale", "support", "autostart", "tours", "checklists", "survey", "library"}
     assert body["survey"] is None  # no content/surveys here (tests/test_surveys.py)
     assert (body["user"], body["locale"], body["support"], body["autostart"]) == (
         "u1", "en", "mailto:help@example.com", "first-invoice")
@@ -176,6 +176,20 @@ def test_tours_response_shape(client):
                   {"id": "settings", "title": "Settings", "tour": None, "done": False},
                   {"id": "partner", "title": "Partner", "tour": None, "done": False}],
     }]
+
+
+def test_the_library_lists_the_tours_the_user_may_start_again_on_any_page(client):
+    """The help panel's "tours" list: this person's audience, whatever the page, frequency or progress."""
+    ids = lambda body: [t["id"] for t in body["library"]]  # noqa: E731
+    before = tours(client, url="/elsewhere", locale="en")
+    assert "welcome" in ids(before) and "first-invoice" not in ids(before)  # first-invoice comes `after: welcome`
+    post_progress(client, "welcome", "completed")
+    after = tours(client, url="/elsewhere", locale="en")
+    assert "welcome" in ids(after) and "first-invoice" in ids(after)  # done once, still offered again
+    assert {"id": "first-invoice", "title": "Your first invoice"} in after["library"]
+    content = services(client.application).tours.current()
+    assert all(content.tours[i].kind == "tour" for i in ids(after))  # hints are not listed
+    assert "other-only" not in ids(after)  # another site's
 
 
 def test_locale_defaults_to_the_identified_locale_then_the_site_default(client):

@@ -40,7 +40,8 @@ def fuzz_app(sample_index, tmp_path_factory):
     app = create_app({
         "TESTING": True, "INDEX_DIR": str(sample_index), "DATABASE_URL": f"sqlite:///{root / 'guide.db'}",
         "RELOAD_INTERVAL": 0, "CONTENT_DIR": str(root / "content"), "LIMIT_SITE": 0, "LIMIT_PEOPLE_PER_ADDRESS": 0,
-        **{f"LIMIT_{k}": 0 for k in ("ASK", "SEARCH", "FEEDBACK", "EVENTS", "TOURS", "IDENTIFY", "PROGRESS", "TRACK", "CHAT")},
+        **{f"LIMIT_{k}": 0 for k in ("ASK", "SEARCH", "FEEDBACK", "EVENTS", "TOURS", "IDENTIFY", "PROGRESS", "TRACK", "CHAT",
+                                     "ESCALATIONS")},
         "SITES": {"demo": {"identity": "open", "origins": ["https://app.example"]}},
     })
     app.fuzz_token = auth.create_token(services(app).db, "fuzz", sites=None, write=True)

@@ -87,6 +87,7 @@ KINDS = {
     "ask": _post("/api/v1/ask", {"question": "請求書をPDFでダウンロードしたい"}),
     "search": _get("/api/v1/search", "q=invoice"),
     "feedback": _post("/api/v1/feedback", {"question_id": "q" * 32, "helpful": True}),
+    "escalations": _post("/api/v1/escalations", {"message": "Please help", "reason": "other"}),
     "events": lambda c, site, ip, who: c.post("/api/v1/events", content_type="text/plain;charset=UTF-8", **addr(ip), data=json.dumps(
         {"site": site, **who, "events": [make_event("chat_opened", next(_event_n))]})),
     "tours": _get("/api/v1/tours", "url=https%3A%2F%2Fapp.example%2Fdemo"),

@@ -57,6 +57,9 @@ def test_the_document_is_served_as_json(client):
 VALID = {
     "/api/v1/ask": {"site": "demo", "question": "請求書を送りたい"},
     "/api/v1/feedback": {"site": "demo", "question_id": "q" * 32, "helpful": True},
+    "/api/v1/escalations": {"site": "demo", "anon": "a-1", "message": "Please call me back", "reason": "no_answer",
+                            "email": "me@example.org", "context": {"url": "https://app.example/x", "tour_id": "welcome",
+                                                                  "step_id": "s1"}},
     "/api/v1/events": {"site": "demo", "anon": "a-1", "events": []},
     "/api/v1/identify": {"site": "demo", "user": "u-1"},
     "/api/v1/tours/progress": {"site": "demo", "user": "u-1", "tour": "welcome", "version": 1, "step": 0, "status": "active"},

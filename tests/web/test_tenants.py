@@ -37,6 +37,7 @@ from guide_server.db import schema
 from guide_server.desk import auth
 from guide_server.privacy import pseudonymise
 from guide_server.search.builder import build
+from guide_server.web import preview
 from guide_server.web.context import services
 from guide_server.web.identity import TOKEN_HEADER, sign
 from tests.desk.admin_seed import PASSWORD, login
@@ -95,7 +96,8 @@ A_SENT = ["b-tour", "b-first-step", "b-secret-step", "b-survey", "b-checklist", 
 DESK_MARKERS = [m for m in B_MARKERS if m not in A_SENT]
 ATTACK_DAYS = 20  # A's key sent a step of B's tour this many days ago (seed), alone on that day
 LIMITS_OFF = {name: 0 for name in ("LIMIT_SITE", "LIMIT_ASK", "LIMIT_SEARCH", "LIMIT_FEEDBACK", "LIMIT_EVENTS",
-                                   "LIMIT_TOURS", "LIMIT_IDENTIFY", "LIMIT_PROGRESS", "LIMIT_TRACK", "LIMIT_CHAT")}
+                                   "LIMIT_TOURS", "LIMIT_IDENTIFY", "LIMIT_PROGRESS", "LIMIT_TRACK", "LIMIT_CHAT",
+                                   "LIMIT_ESCALATIONS")}
 
 
 @dataclass
@@ -192,6 +194,9 @@ class Tenants:
         self.ids["unanswered"] = lost["question_id"]
         voted = self.post(B, "feedback", {"question_id": self.ids["question"], "helpful": False, "comment": B_COMMENT})
         self.ids["feedback"] = json.loads(voted.text)["feedback_id"]
+        escalated = self.post(B, "escalations", {"message": B_COMMENT, "reason": "unhelpful",  # the desk shows B's answer
+                                                 "question_id": self.ids["question"], **self.person(B)})
+        assert escalated.status == 201, escalated.text
         for sent in (self.events(B), self.post(B, "track", {"name": "b_thing_done", **self.person(B)}),
                      self.post(B, "tours/progress", {"tour": "b-tour", "version": 1, "step": 1, "status": "active",
                                                      **self.person(B)})):
@@ -271,6 +276,9 @@ PUBLIC = [
     Probe("api.feedback", "feedback on B's question",
           lambda t, s: t.post(s, "feedback", {"question_id": t.ids["question"], "helpful": False, "comment": "x"}),
           refused=True, shows_b=False),
+    Probe("api.escalate", "an escalation naming B's question (the server would add B's answer)",
+          lambda t, s: t.post(s, "escalations", {"message": "help", "reason": "unhelpful", "question_id": t.ids["question"],
+                                                 **t.person(s)}), refused=True, shows_b=False),
     Probe("api.search_faqs", "a search for B's FAQ", lambda t, s: t.get(s, "/api/v1/search", {"q": B_QUESTION, "k": 50})),
     Probe("api.faq", "B's FAQ by id", lambda t, s: t.get(s, "/api/v1/faq/ja-b-only"), refused=True),
     Probe("api.faq", "a public FAQ whose related names B's FAQ", lambda t, s: t.get(s, "/api/v1/faq/ja-public-related")),
@@ -279,6 +287,12 @@ PUBLIC = [
     Probe("tours.page_tours", "a page of B's, for B's user",
           lambda t, s: t.get(s, "/api/v1/tours", {"url": B_PAGE, "done": "b-tour"}, user=USER)),
     Probe("tours.one_tour", "B's tour by id", lambda t, s: t.get(s, "/api/v1/tours/b-tour", user=USER), refused=True),
+    Probe("tours.preview", "B's tour, with a preview token the desk signed for B's site",
+          lambda t, s: t.get(s, "/api/v1/preview/b-tour", {"token": preview.sign(t.app.config["SECRET_KEY"], "b-tour", B, "ed")}),
+          refused=True),
+    Probe("tours.preview", "B's checklist, with a preview token signed for the asking site",
+          lambda t, s: t.get(s, "/api/v1/preview/b-checklist", {"token": preview.sign(t.app.config["SECRET_KEY"], "b-checklist", s, "ed")}),
+          refused=True),
     Probe("tours.tour_progress", "progress on B's tour",
           lambda t, s: t.post(s, "tours/progress", {"tour": "b-tour", "version": 1, "step": 1, "status": "completed",
                                                     "event": {"type": "target_missing", "step_id": "b-secret-step",
@@ -287,7 +301,11 @@ PUBLIC = [
           lambda t, s: t.post(s, "track", {"name": "b_thing_done", **t.person(s)})),
     Probe("tours.identify", "B's user, by the same id", lambda t, s: t.post(s, "identify", t.person(s))),
     Probe("help.help_page", "B's FAQ's page", lambda t, s: t.get(s, "/help/ja-b-only"), refused=True),
-    Probe("help.help_index", "the list of FAQs", lambda t, s: t.get(s, "/help/"), shows_b=False),
+    Probe("help.help_index", "the list of FAQs", lambda t, s: t.get(s, "/help/")),
+    Probe("help.help_search", "the help centre's search, asked B's question",
+          lambda t, s: t.get(s, "/help/search", {"q": B_QUESTION})),
+    Probe("help.help_category", "the help centre's page of B's category", lambda t, s: t.get(s, "/help/category/b"),
+          refused=True),
     Probe("help.home", "the search box, asked B's question", lambda t, s: t.get(s, "/", {"q": B_QUESTION})),
     Probe("ws.chat:ask", "the question only B's FAQ answers, over the chat",
           lambda t, s: t.chat(s, {"type": "ask", "id": 1, "question": B_QUESTION, **t.person(s)})),
@@ -391,6 +409,8 @@ DESK = [
     DeskProbe("admin.feedback", "/admin/feedback?site={site}"),
     DeskProbe("admin.onboarding", "/admin/onboarding?site={site}", shows_b=False),
     DeskProbe("admin.nps", "/admin/nps?site={site}"),
+    DeskProbe("admin.tour_list", "/admin/tours?site={site}"),
+    DeskProbe("admin.escalations", "/admin/escalations?site={site}"),
     DeskProbe("admin_api.overview", "/api/v1/admin/overview?site={site}", shows_b=False),
     DeskProbe("admin_api.funnels", "/api/v1/admin/funnels?site={site}"),
     DeskProbe("admin_api.stuck_points", "/api/v1/admin/stuck-points?site={site}"),
@@ -400,8 +420,10 @@ DESK = [
     DeskProbe("admin_api.feedback", "/api/v1/admin/feedback?site={site}"),
     DeskProbe("admin_api.onboarding", "/api/v1/admin/onboarding?site={site}", shows_b=False),
     DeskProbe("admin_api.nps", "/api/v1/admin/nps?site={site}"),
+    DeskProbe("admin_api.escalations", "/api/v1/admin/escalations?site={site}"),
 ]
 DESK_WRITES = {"admin.draft", "admin_api.drafts"}  # test_drafts_take_no_question_of_another_site
+DESK_WRITES |= {"admin.preview"}  # tests/guidance/test_preview.py: test_only_editors_of_the_site_get_a_preview
 DESK_ADMIN_ONLY = {"admin.accounts": "/admin/accounts", "admin.audit_page": "/admin/audit"}
 
 
@@ -504,6 +526,7 @@ NO_SITE_IDS = {
     "metrics.scrape": "counters by kind of request, no site's data",
     "openapi.openapi_json": "the API's description",
     "widget.embed_js": "the widget's script, the same for every site",
+    "widget.embed_part": "the widget's parts (help panel, survey, editor), the same for every site",
     "widget.demo": "the demo app's pages: site 'demo' only, its token signed for its own user",
     "widget.demo_session": "the demo app's session: site 'demo' only, a new demo-xxxxxxxx user",
     "widget.static": "the demo app's files",

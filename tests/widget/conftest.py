@@ -58,10 +58,9 @@ def fixture_pages() -> Blueprint:
     return bp
 
 
-@pytest.fixture(scope="package")
-def guide(sample_index, tmp_path_factory):
-    """The app on a real HTTP server, with the demo's tours and the tests' tours and pages."""
-    root = tmp_path_factory.mktemp("browser")
+def serve(root: Path, sample_index: Path, sites: tuple[str, ...] = ("demo", "e2e"), blueprints=()):
+    """The app on a real HTTP server with the demo's tours and the tests' tours, surveys and pages
+    (sites in identity "open"), plus ``blueprints``; a generator for a fixture to yield from."""
     tours = root / "content" / "tours"
     shutil.copytree(ROOT / "content" / "tours", tours)
     shutil.copytree(HERE / "tours", tours / "tests")
@@ -72,15 +71,22 @@ def guide(sample_index, tmp_path_factory):
         "INDEX_DIR": str(sample_index),
         "DATABASE_URL": f"sqlite:///{root / 'guide.db'}",
         "RELOAD_INTERVAL": 0,
-        "SITES": {"demo": {"identity": "open", "origins": [], "support": SUPPORT}, "e2e": {"identity": "open", "origins": [], "support": SUPPORT}},
+        "SITES": {name: {"identity": "open", "origins": [], "support": SUPPORT} for name in sites},
     })
     assert not services(app).tours.errors, services(app).tours.errors
-    app.register_blueprint(fixture_pages())
+    for bp in (fixture_pages(), *blueprints):
+        app.register_blueprint(bp)
     server = LiveServer(app)
     server.app = app
     yield server
     server.stop()
     services(app).close()
+
+
+@pytest.fixture(scope="package")
+def guide(sample_index, tmp_path_factory):
+    """The app on a real HTTP server, with the demo's tours and the tests' tours and pages."""
+    yield from serve(tmp_path_factory.mktemp("browser"), sample_index)
 
 
 # Package scope, not session: one Playwright per thread at a time, and other browser test

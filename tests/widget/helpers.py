@@ -48,7 +48,7 @@ def visit(page: Page, path: str, **query) -> dict:
 # Added to every page by the `page` fixture (conftest.py): what the widget told the page, through
 # its DOM events, in order: window.guideEvents = [[name, detail], ...].
 EVENTS = ["ready", "settled", "tour:start", "tour:step", "tour:complete", "tour:dismiss", "hint:show", "hint:close",
-          "checklist:update", "checklist:complete", "chat:open", "chat:close", "chat:answer", "survey:show",
+          "checklist:update", "checklist:complete", "chat:open", "chat:close", "chat:answer", "chat:escalate", "survey:show",
           "survey:answer", "survey:dismiss"]
 RECORD_EVENTS = """(names => {
     window.guideEvents = [];

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import expect
 
 from guide_server.db.schema import feedback, questions, tour_progress
 
-from .helpers import POP, call, eventually, rows, stored, visit, wait_title
+from .helpers import POP, call, eventually, rows, stored, told, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -42,9 +43,9 @@ def test_the_chat_answers_with_a_link_to_its_source(page, question, source, titl
     assert launcher.get_attribute("aria-label") == "ヘルプ"
     launcher.click()
     expect(launcher).to_have_attribute("aria-expanded", "true")
+    answer = ask(page, question)  # from the help panel's home: Enter asks the chat
     log = page.locator(LOG)
     assert log.get_attribute("role") == "log" and log.get_attribute("aria-live") == "polite"
-    answer = ask(page, question)
     link = answer.locator("a.src")
     expect(link).to_have_attribute("href", re.compile(re.escape(source) + "($|#)"))
     assert title in link.inner_text()
@@ -62,30 +63,54 @@ def test_an_unsure_answer_offers_suggestions(page):
     assert answer.locator(".fb button").count() == 2
 
 
-def test_thumbs_down_offers_the_support_contact(page, guide):
+def test_thumbs_down_takes_a_comment_keeps_the_focus_and_reaches_a_person(page, guide):
     visit(page, "/t/chat")
     call(page, "open-chat")
     answer = ask(page, "請求書をメールで送りたい")
-    assert page.locator(LOG + " a[href^='mailto:']").count() == 0
-    down = answer.locator(".fb button[aria-label='役に立たなかった']")
+    down = answer.locator(".fb button", has_text="役に立たなかった")
     down.click()
     expect(down).to_have_attribute("aria-pressed", "true")
     assert answer.locator(".fb button:disabled").count() == 2
-    expect(page.locator(LOG + " a[href='mailto:help@example.com']")).to_have_count(1)
+    comment = page.locator(LOG + " .m.a textarea").last
+    expect(comment).to_be_focused()  # the focus stays in the panel: Escape still closes it
     qid = rows(guide.app, questions, question="請求書をメールで送りたい")[-1]["id"]
+    eventually(lambda: _assert([f["helpful"] for f in rows(guide.app, feedback, question_id=qid)] == [False]))
+    comment.fill("手順の画面が古いです")
+    page.locator(LOG + " .m.a form .pri").last.click()
 
-    def recorded():
-        assert [f["helpful"] for f in rows(guide.app, feedback, question_id=qid)] == [False]
+    def commented():  # the same vote, now with its comment
+        assert [(f["helpful"], f["comment"]) for f in rows(guide.app, feedback, question_id=qid)] == [(False, "手順の画面が古いです")]
 
-    eventually(recorded)
+    eventually(commented)
+    page.locator(LOG + " button", has_text="担当者に問い合わせる").click()
+    message = page.locator(LOG + " form textarea").last
+    expect(message).to_have_value("請求書をメールで送りたい")  # the question, to edit
+    message.fill("請求書のメール送付で、宛先が選べません")
+    page.locator(LOG + " form .pri").last.click()
+    mail = page.locator(LOG + " a[href^='mailto:help@example.com?']")
+    expect(mail).to_have_count(1)  # the site's support is a mailto: prefilled, for the user to send
+    href = mail.get_attribute("href")
+    assert "subject=" in href and "body=" in href
+    assert [d["reason"] for _, d in told(page, "chat:escalate")] == ["unhelpful"]
+    page.keyboard.press("Escape")
+    expect(page.locator("guide-widget .chat")).to_have_count(0)
 
 
-def test_no_answer_offers_the_support_contact(page):
-    visit(page, "/t/chat")
+def test_no_answer_offers_a_person_with_the_question_and_the_step(page, guide, user):
+    visit(page, "/t/forms", user=user)
+    call(page, "start", "t-submit")
+    wait_title(page, "Fill in the form and save")
     call(page, "open-chat")
     answer = ask(page, "宇宙旅行の予約をしたい")
-    expect(answer.locator("a[href='mailto:help@example.com']")).to_have_count(1)
     assert answer.locator("a.src", has_text="出典").count() == 0
+    answer.locator("button", has_text="担当者に問い合わせる").click()
+    page.locator(LOG + " form .pri").last.click()  # the question, sent as it is
+    expect(page.locator(LOG + " a[href^='mailto:']")).to_have_count(1)
+    (sent,) = [d for _, d in told(page, "chat:escalate")]
+    assert sent["reason"] == "no_answer" and sent["question_id"]
+    href = page.locator(LOG + " a[href^='mailto:']").get_attribute("href")
+    body = unquote(href)
+    assert "宇宙旅行の予約をしたい" in body and "t-submit" in body and "fill" in body  # the question, the tour, the step
 
 
 def test_the_chat_falls_back_to_http_when_the_socket_fails(page):
@@ -145,3 +170,7 @@ def test_a_very_long_page_address_does_not_cost_the_answer_or_the_tour(page, gui
     expect(answer.locator("a.src")).to_have_count(1)
     (asked,) = [q for q in rows(guide.app, questions) if f"user={user}&pad=" in (q["url"] or "")]
     assert asked["url"].startswith(guide.url + "/t/basic?") and len(asked["url"]) == 4096
+
+
+def _assert(condition) -> None:
+    assert condition

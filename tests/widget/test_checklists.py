@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import POP, call, visit, wait_title
+from .helpers import POP, call, settled, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -21,10 +21,11 @@ def test_checklist_tasks_complete_from_a_track_call_and_from_a_finished_tour(pag
     assert (bar.get_attribute("aria-valuemin"), bar.get_attribute("aria-valuemax")) == ("0", "2")
     assert bar.get_attribute("aria-label") == "テスト用チェックリスト"
 
-    toggle = page.locator(PANEL + " section > button")
+    toggle = page.locator(PANEL + " [data-k=toggle]")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     toggle.click()
-    expect(page.locator(PANEL + " section > button")).to_have_attribute("aria-expanded", "true")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert page.locator(PANEL + " [data-k=hide]").count() == 0  # only a completed list may be hidden
     expect(page.locator(PANEL + " li")).to_have_count(2)
 
     call(page, "track", "t_evt")
@@ -36,7 +37,17 @@ def test_checklist_tasks_complete_from_a_track_call_and_from_a_finished_tour(pag
     page.locator(POP + " .pri").click()
     expect(bar).to_have_attribute("aria-valuenow", "2")
 
+    # completed: folded, saying so, and the user may hide it
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_contain_text("すべて完了しました")
+    expect(page.locator(PANEL + " li")).to_have_count(0)
+
     page.reload()  # kept by the server (user) or by this browser (anonymous)
     expect(page.locator(PANEL + " [role=progressbar]")).to_have_attribute("aria-valuenow", "2")
-    page.locator(PANEL + " section > button").click()
-    expect(page.locator(PANEL)).to_contain_text("すべて完了しました")
+    page.locator(PANEL + " [data-k=toggle]").click()  # a completed list stays folded
+    expect(page.locator(PANEL + " [data-k=toggle]")).to_have_attribute("aria-expanded", "false")
+    page.locator(PANEL + " [data-k=hide]").click()
+    expect(page.locator(PANEL)).to_have_count(0)
+    page.reload()  # hidden for good in this browser
+    settled(page)  # the page's checklists came, and were not drawn
+    expect(page.locator(PANEL)).to_have_count(0)

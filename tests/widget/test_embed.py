@@ -7,7 +7,7 @@ import pytest
 
 from guide_server.web.context import services
 from guide_server.widget.routes import DEMO_CSP
-from guide_server.widget.script import WidgetScript, assemble, minify
+from guide_server.widget.script import WidgetScript, assemble, assemble_part, minify, part_names
 from tests.support import ROOT
 
 SOURCE = (ROOT / "embed.js").read_bytes()
@@ -68,8 +68,9 @@ def test_every_event_the_widget_sends_is_documented():
     """docs/embed.md lists every event the host page can listen to, and the browser tests record them all."""
     from .helpers import EVENTS
 
-    sent = set(re.findall(r"emit\('(\w+)'", SOURCE.decode("utf-8")))  # ready, settled
-    sent |= set(re.findall(r"'([a-z]+:[a-z]+)'", SOURCE.decode("utf-8")))  # tour:start, chat:open, ...
+    text = SOURCE.decode("utf-8") + "".join(assemble_part(name) for name in part_names())  # embed.js and its parts
+    sent = set(re.findall(r"emit\('(\w+)'", text))  # ready, settled
+    sent |= set(re.findall(r"'([a-z]+:[a-z]+)'", text))  # tour:start, chat:open, ...
     assert {"ready", "settled", "tour:complete", "chat:answer"} <= sent
     documented = set(re.findall(r"^\| `([\w:]+)`(?:, `([\w:]+)`)? \|", DOCS, re.M))
     documented = {name for pair in documented for name in pair if name}

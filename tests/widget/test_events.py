@@ -146,14 +146,15 @@ def test_checklist_events_are_sent_once_per_user(page, guide, user):
 def test_chat_events_feedback_and_the_way_to_support(page, guide, user):
     visit(page, "/t/chat", user=user)
     call(page, "open-chat")
-    page.locator("guide-widget .chat input").fill("宇宙旅行の予約をしたい")  # no answer: support is offered
+    page.locator("guide-widget .chat input").fill("宇宙旅行の予約をしたい")  # no answer: a person is offered
     page.keyboard.press("Enter")
-    support = page.locator("guide-widget .chat .log a[href^='mailto:']")
-    expect(support).to_have_count(1)
-    support.evaluate("a => a.addEventListener('click', e => e.preventDefault())")  # no mail client in the test
-    support.click()
-    page.locator("guide-widget .chat .fb button[aria-label='役に立たなかった']").click()
-    expect(support).to_have_count(2)  # offered again after the 👎
+    human = page.locator("guide-widget .chat .log button", has_text="担当者に問い合わせる")
+    expect(human).to_have_count(1)
+    human.click()  # taken: the form
+    page.locator("guide-widget .chat .log form .pri").click()
+    expect(page.locator("guide-widget .chat .log a[href^='mailto:']")).to_have_count(1)
+    page.locator("guide-widget .chat .fb button", has_text="役に立たなかった").click()
+    expect(human).to_have_count(1)  # offered again after the 👎 (the first one became the form)
 
     def reported():
         found = sent(guide.app, user)
@@ -201,7 +202,24 @@ def test_rage_clicks_are_reported_once_per_burst_and_quick_clicks_far_apart_are_
 
     def reported():
         rage = sent(guide.app, user, "rage_click")
-        assert [(r["props"], r["tour_id"]) for r in rage] == [({"count": 4, "selector": "div#box"}, None)]
+        assert [(r["props"], r["tour_id"]) for r in rage] == [({"count": 3, "selector": "div#box"}, None)]
+
+    eventually(reported, timeout=SLOW)
+
+
+def test_rage_clicks_on_the_dimmed_page_name_the_page_element_and_the_step(page, guide, user):
+    """Under a tour's overlay the clicks land on the widget: the report names what the user was
+    clicking at (the page's element under the pointer) and the step on screen, at the third click."""
+    visit(page, "/t/signals", user=user)
+    call(page, "start", "t-signals")
+    wait_title(page, "One")
+    box = page.locator("#box").bounding_box()
+    for jitter in (0, 2, 4):
+        page.mouse.click(box["x"] + 350 + jitter, box["y"] + 100)
+
+    def reported():
+        rage = sent(guide.app, user, "rage_click")
+        assert [(r["props"]["selector"], r["tour_id"], r["step_id"]) for r in rage] == [("div#box", "t-signals", "s1")]
 
     eventually(reported, timeout=SLOW)
 

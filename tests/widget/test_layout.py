@@ -60,3 +60,23 @@ def test_the_host_themes_the_widget_with_css_custom_properties(page):
     page.add_style_tag(content="guide-widget { --guide-accent: rgb(200, 0, 90); --guide-radius: 0px; }")
     assert page.locator(POP + " .pri").evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(200, 0, 90)"
     assert page.locator(POP).evaluate("el => getComputedStyle(el).borderTopLeftRadius") == "0px"
+
+
+@pytest.mark.parametrize("tour, title", [("t-short", "The thing"), ("t-last-click", "First")], ids=["one step", "two steps"])
+def test_the_main_button_is_at_the_right_whatever_the_number_of_steps(page, tour, title):
+    visit(page, "/t/checklist")
+    call(page, "start", tour)
+    wait_title(page, title)
+    pop, button = page.locator(POP).bounding_box(), page.locator(POP + " .pri").bounding_box()
+    assert pop["x"] + pop["width"] - (button["x"] + button["width"]) < 24  # the popup's padding, not more
+
+
+def test_the_hosts_focus_style_does_not_reach_the_widget(page):
+    """A page rule like `*:focus {outline: ...}` matches <guide-widget> while the focus is inside it."""
+    visit(page, "/t/basic")
+    wait_title(page, "ようこそ")
+    page.add_style_tag(content="*:focus { outline: 5px solid red !important; box-shadow: 0 0 0 9px red !important }")
+    page.locator(POP + " .pri").focus()
+    host = page.locator("guide-widget")
+    assert host.evaluate("el => getComputedStyle(el).outlineStyle") == "none"
+    assert host.evaluate("el => getComputedStyle(el).boxShadow") == "none"

@@ -6,8 +6,12 @@
 if (w.Guide && w.Guide.loaded) return; // the tag was included twice
 
 let errorsReported = 0; // widget_error events sent from this page view: at most 5
+// a warning for whoever reads the console (an editor whose selector matches nothing)
+const note = (m) => {
+  try { console.warn('[guide]', m) } catch (_) { /* no console */ }
+};
 const warn = (e) => {
-  try { console.warn('[guide]', e) } catch (_) { /* no console */ }
+  note(e);
   // counted first: an error in track() itself cannot loop
   if (errorsReported++ < 5) safe(() => track('widget_error', 0, { message: String((e && e.message) || e).slice(0, 999) || '?' }))();
 };

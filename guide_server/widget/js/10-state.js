@@ -6,8 +6,11 @@ const state = {
   // token: the user's token signed by the host app's server, sent with each request (95-api.js, 35-transport.js)
   traits: null, // the user's traits for targeting; anonymous users' stay in localStorage (95-api.js)
   locale: null, // 'ja' or 'en' from Guide('identify'), else null: data-locale, then <html lang> (95-api.js)
+  siteLocale: null, // the locale the server chose when the page did not say (the user's, or the site's default) (90-page.js)
   anon: null, // this browser's random id for an anonymous user, read once from localStorage (30-storage.js)
-  support: null, // the site's "contact support" URL, from GET /tours (90-page.js)
+  support: null, // the site's "contact support" URL, or 'form' (a webhook behind the server), from GET /tours (90-page.js)
+  library: [], // the tours this user may start again from the help panel, [{id, title}], from GET /tours (90-page.js)
+  preview: null, // set by the editor's preview (editor part): nothing is recorded, progress or events
   checklists: [], // the checklists in the panel, each task with its `done` (80-checklist.js)
   milestones: null, // checklist events reported from this browser, "user:key", kept in localStorage (80-checklist.js)
   runs: new Set(), // every Run (the modal tour and the hints) on screen or waiting for its page (70-run.js)

@@ -19,5 +19,13 @@ const randomId = () => Date.now().toString(36) + crypto.getRandomValues(new Uint
 // This tab's id: sessionStorage survives reloads, not the tab.
 let TAB;
 try { TAB = sessionStorage[KEY] || (sessionStorage[KEY] = randomId()) } catch (_) { TAB = randomId() }
+// True the first time `what` is asked in this tab (what was reported once per session).
+function firstInTab(what) {
+  let seen = [];
+  try { seen = JSON.parse(sessionStorage[KEY + ':once'] || '[]') } catch (_) { /* blocked */ }
+  if (seen.indexOf(what) >= 0) return false;
+  try { sessionStorage[KEY + ':once'] = JSON.stringify(seen.concat(what).slice(-200)) } catch (_) { /* full or blocked */ }
+  return true;
+}
 // The person, when anonymous: a random id kept in this browser (Guide('reset') forgets it).
 const anonId = () => state.anon || (state.anon = local().anon || local({ anon: randomId() }).anon);

@@ -110,6 +110,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   on(w, 'online', () => flush(wait = 0));
   // ctx: the tour, version, step and step_index the event is about (or nothing)
   function track(type, ctx, props) {
+    if (state.preview) return; // an editor's preview is no use's figures
     queue.push([JSON.stringify({ user: state.user || undefined, token: state.token, anon: state.user ? undefined : anonId(), session: TAB }),
       Object.assign({ id: randomId(), type, at: Date.now(), url: pageUrl() }, ctx, props && { props })]);
     if (queue.length > MAX) dropped += queue.splice(0, queue.length - MAX).length;

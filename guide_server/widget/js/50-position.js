@@ -20,8 +20,27 @@ function waitFor(sel, ms, cb) {
   return stop;
 }
 
+// Calls back once nothing visible matches `sel` (now or later); returns a cancel function.
+function waitGone(sel, cb) {
+  let mo = null;
+  const gone = () => {
+    let el = null;
+    try { el = d.querySelector(sel) } catch (_) { /* a bad selector matches nothing */ }
+    if (el && visible(el)) return;
+    if (mo) mo.disconnect();
+    mo = null;
+    cb();
+    return true;
+  };
+  if (!gone()) {
+    mo = new MutationObserver(safe(gone));
+    mo.observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden', 'open'] });
+  }
+  return () => mo && mo.disconnect();
+}
+
 // The popup on the wanted side of the target's rect `r` if it fits, else on a side that does;
-// centred without a target. Always inside the viewport.
+// centred without a target. Always inside the viewport; its arrow (.ar) points at the target.
 function position(pop, r, want) {
   const vw = w.innerWidth, vh = w.innerHeight, W = pop.offsetWidth, H = pop.offsetHeight, G = 12;
   let x = (vw - W) / 2, y = (vh - H) / 2, side = 'center';
@@ -37,9 +56,15 @@ function position(pop, r, want) {
       y = r.top + r.height / 2 - H / 2;
     }
   }
-  pop.style.left = clamp(x, 8, vw - W - 8) + 'px';
-  pop.style.top = clamp(y, 8, vh - H - 8) + 'px';
+  x = clamp(x, 8, vw - W - 8);
+  y = clamp(y, 8, vh - H - 8);
+  pop.style.left = x + 'px';
+  pop.style.top = y + 'px';
   pop.setAttribute('data-side', side);
+  if (r) { // the arrow's place along the popup's edge: the target's middle, kept off the corners
+    pop.style.setProperty('--ax', clamp(r.left + r.width / 2 - x - 6, 10, W - 22) + 'px');
+    pop.style.setProperty('--ay', clamp(r.top + r.height / 2 - y - 6, 10, H - 22) + 'px');
+  }
 }
 
 const placePane = (el, x, y, wd, ht) => {
@@ -59,9 +84,24 @@ function cover(ov, r) {
   ov[4].hidden = !r;
 }
 
+// On a narrow screen every part is a sheet at the bottom, and only one shows at a time, the first
+// of: the help panel, the tour's step, a hint, the survey, the checklists; the launcher sits just
+// above it, so it can always be reached. On a wide screen everything shows, in its own place.
+const SHEETS = ['.pan', '.pop:not(.hint)', '.hint', '.sv', '.cls'];
+function arrange() {
+  const narrow = w.innerWidth <= 480, busy = !!state.tour;
+  let top = null;
+  SHEETS.forEach((sel) => shell.all(sel).forEach((el) => {
+    const hidden = busy && /\b(hint|sv)\b/.test(el.className); // under a running tour anyway
+    el.classList.toggle('off', narrow && !!top);
+    if (!top && !hidden) top = el;
+  }));
+  if (shell.launcher) shell.launcher.style.bottom = (narrow && top ? top.offsetHeight + 12 : 20) + 'px';
+}
+
 // Everything on screen is placed again in the next frame (once, however many calls). Never throws,
 // even where the host broke requestAnimationFrame: a tour that ends calls it on its way out.
 let frame = 0;
 const reflow = safe(() => {
-  if (!frame) frame = requestAnimationFrame(safe(() => { frame = 0; state.runs.forEach(placeStep) }));
+  if (!frame) frame = requestAnimationFrame(safe(() => { frame = 0; state.runs.forEach(placeStep); arrange() }));
 });

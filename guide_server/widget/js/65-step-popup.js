@@ -22,6 +22,7 @@ function stepPopup(run, s, adv, el) {
     i > 0 && h('button', { class: 'btn', type: 'button', onclick: () => run.show(run.i - 1, -1) }, b.back || t('back')),
     next),
   // last in the DOM so that Tab reaches the step's own buttons first
-  h('button', { class: 'x', type: 'button', 'aria-label': t('close'), onclick: () => run.end('dismissed') }, '×'));
+  h('button', { class: 'x', type: 'button', 'aria-label': t('close'), onclick: () => run.end('dismissed') }, '×'),
+  el && h('i', { class: 'ar', 'aria-hidden': 'true' }));
   return { pop, next };
 }

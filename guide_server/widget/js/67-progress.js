@@ -6,7 +6,8 @@
 
 // run: the Run; status: active | completed | dismissed; event: a report that goes with it (target_missing).
 function saveProgress(run, status, event) {
-  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: pageUrl(), event };
+  if (state.preview) return; // an editor's preview changes nobody's progress
+  const tour = run.tour, body = { tour: tour.id, version: tour.version, step: run.i, status, url: pageUrl(), event, locale: locale() };
   if (state.user) {
     // Saves can reach the server out of order (quick clicks, several workers): each carries this
     // tab's id and a number that only grows, even across reloads, and the server drops a late older one.

@@ -34,15 +34,18 @@ function watchPage() {
     const r = state.tour;
     if (r && r.pop && (r.step().advance || {}).type !== 'url') track('page_left', r.ctx(r.i));
   });
-  // rage clicks: 3 or more within a second, within 30 px, anywhere but on the widget's own controls
-  let taps = [], rageTimer = 0;
+  // rage clicks: 3 within a second, within 30 px, anywhere but on the widget's own controls; reported
+  // at the third click, with the tour step on screen then, and the page's element under the pointer
+  // (not the overlay of the tour that dims it); once a burst
+  let taps = [];
   on(d, 'click', (e) => {
-    const el = e.composedPath()[0], now = Date.now(), ours = e.target === shell.host;
+    let el = e.composedPath()[0];
+    const now = Date.now(), ours = e.target === shell.host;
     if (!e.detail || !el.tagName || (ours && el.closest('button,a,input,textarea'))) return; // keys, not clicks
     taps = taps.filter((p) => now - p[0] < 1000 && Math.hypot(p[1] - e.clientX, p[2] - e.clientY) < 30).concat([[now, e.clientX, e.clientY]]);
-    clearTimeout(rageTimer);
-    const n = taps.length, sel = (ours ? 'guide-widget ' : '') + el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-      (el.classList[0] ? '.' + el.classList[0] : '');
-    if (n > 2) rageTimer = later(() => track('rage_click', during(), { count: n, selector: sel.slice(0, 200) }), 1000);
+    if (taps.length !== 3) return;
+    if (ours) el = d.elementsFromPoint(e.clientX, e.clientY).filter((x) => x !== shell.host && x !== d.documentElement)[0] || el;
+    const sel = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.classList[0] ? '.' + el.classList[0] : '');
+    track('rage_click', during(), { count: 3, selector: sel.slice(0, 200) });
   }, true);
 }

@@ -46,7 +46,8 @@ class Run {
     if (this.pop && i > this.i) track('step_completed', this.ctx(this.i));
     this.clear();
     const steps = this.tour.steps || [];
-    if (i >= steps.length) return this.end('completed');
+    // a tour is completed when the user saw every step: one skipped (its target missing) is not
+    if (i >= steps.length) return this.end(this.skipped ? 'dismissed' : 'completed', this.skipped);
     this.i = i = Math.max(0, i);
     const s = steps[i], adv = s.advance || { type: 'next' };
     if (this.modal && this.saved !== i) { // once per step, not on every re-show
@@ -57,16 +58,22 @@ class Run {
     if (s.url && !here(s.url)) return; // the step lives on another page: route() shows it there
     const token = (this.token = {});
     const el = s.target ? await new Promise((res) => {
-      const stop = waitFor(s.target, s.wait == null ? 3000 : s.wait, res);
-      this.cancel = () => { stop(); res(null) };
+      let found = 0, early = 0;
+      const done = (x) => { found = 1; clearTimeout(early); res(x) };
+      const stop = waitFor(s.target, s.wait == null ? 3000 : s.wait, done);
+      // a tour's step whose target is late shows in the centre meanwhile (with its Next), not nothing
+      if (!found && this.modal) early = later(() => token === this.token && !this.pop && showStep(this, s, { type: 'next' }, null, 1), 600);
+      this.cancel = () => { stop(); done(null) };
     }) : null;
     if (token !== this.token || this.dead) return; // a newer step or the end came first
+    if (this.pop) hideStep(this); // shown in the centre while waiting
     if (s.target && !el) {
       const action = s.missing || 'skip', event = { type: 'target_missing', step_id: s.id, action };
-      track('target_missing', this.ctx(i), { action });
+      missing(this, s, action);
       if (action === 'abort') return this.end('dismissed', event);
       saveProgress(this, 'active', event);
       if (action === 'skip') {
+        this.skipped = event;
         const way = i + dir < 0 ? 1 : dir; // going back past a missing first step turns forward
         return this.show(i + way, way);
       }
@@ -74,7 +81,13 @@ class Run {
     showStep(this, s, adv, el);
   }
 
-  // The page changed (pushState, popstate): advance, hide or show again.
+  // The app tracked an event (Guide('track', name)): the step waiting for it moves on.
+  tracked(name) {
+    const adv = (this.step() || {}).advance || {};
+    if (this.pop && adv.type === 'event' && adv.name === name) this.show(this.i + 1, 1);
+  }
+
+  // The page changed (pushState, popstate, a hash route): advance, hide or show again.
   route() {
     const s = this.step();
     if (!s || this.dead) return;
@@ -114,6 +127,15 @@ class Run {
         this.modal ? c : Object.assign(c, { status }));
     }
   }
+}
+
+// A step's target is missing: a console warning naming tour, step and selector (and whether the
+// selector is not even valid), and a target_missing event once per tab and step.
+function missing(run, s, action) {
+  let bad = '';
+  try { d.querySelector(s.target) } catch (_) { bad = ' (not a valid CSS selector)' }
+  note('tour "' + run.tour.id + '", step "' + s.id + '": nothing on the page matches ' + JSON.stringify(s.target) + bad + '; ' + action);
+  if (firstInTab('m ' + run.tour.id + ' ' + s.id)) track('target_missing', run.ctx(run.i), { action });
 }
 
 // A tour or hint from the server, on screen from `step`; resumed: in progress before, not started now.

@@ -21,17 +21,21 @@ const { kick, watchHistory } = (() => {
 
   async function refresh() {
     const v = local();
-    const q = { url: pageUrl(), locale: locale(), user: state.user };
+    const q = { url: pageUrl(), locale: pageLocale(), user: state.user }; // no locale: the server's choice
     if (!state.user) {
       Object.assign(q, { traits: state.traits && JSON.stringify(state.traits), done: (v.done || []).join(','),
         dismissed: (v.dismissed || []).join(','), tasks: (v.tasks || []).join(',') });
     }
     const data = await http('tours' + query(q));
+    state.siteLocale = data.locale;
+    const lang = locale();
     const tours = data.tours || [], byId = {};
     tours.forEach((x) => (byId[x.id] = x));
     state.support = data.support || state.support;
+    state.library = data.library || [];
     checklists.update(data.checklists);
     if (shell.launcher) shell.launcher.setAttribute('aria-label', t('help'));
+    if (chat.isOpen()) parts.get('panel').relabel(); // the language may have changed
     // hints and element triggers belong to the page they were found on
     state.triggers.forEach((f) => f());
     state.triggers = [];
@@ -44,8 +48,8 @@ const { kick, watchHistory } = (() => {
       else if (x.kind === 'hint') runTour(x, 0);
     });
     const run = state.tour, cur = run && byId[run.tour.id];
-    if (cur && run.lang !== q.locale) { // the locale changed: the same step, in the new language
-      run.lang = q.locale;
+    if (cur && run.lang !== lang) { // the locale changed: the same step, in the new language
+      run.lang = lang;
       run.tour = cur;
       run.show(run.i, 1);
     }
@@ -65,10 +69,10 @@ const { kick, watchHistory } = (() => {
   }
 
   // SPA navigation: the running tours move along, and the new page's tours are fetched.
-  let lastUrl = location.pathname + location.search;
+  let lastUrl = location.pathname + location.search + route();
   const navigated = () => {
-    const now = location.pathname + location.search;
-    if (now === lastUrl) return; // replaceState with the same URL, hash changes
+    const now = location.pathname + location.search + route();
+    if (now === lastUrl) return; // replaceState with the same URL, an anchor
     lastUrl = now;
     state.runs.forEach((r) => r.route());
     kick();
@@ -83,6 +87,7 @@ const { kick, watchHistory } = (() => {
       };
     }));
     on(w, 'popstate', navigated);
+    on(w, 'hashchange', navigated); // hash routes
   }
 
   return { kick, watchHistory };

@@ -5,8 +5,9 @@
 // emit, listen, unlisten (25), local (30), http, chain, flush (35), shell (45), reflow (50),
 // chat (55), survey (60), watchPage (68), startTour (70), checklists (80), kick, watchHistory (90).
 const commands = {
-  identify(o) {
-    o = o || {};
+  // identify({id, token, traits, locale}); identify(id, traits) is taken too
+  identify(o, traits) {
+    o = o != null && typeof o !== 'object' ? { id: o, traits } : o || {};
     const user = o.id == null || o.id === '' ? null : String(o.id);
     if (user !== state.user && state.tour) state.tour.end(null);
     state.user = user;
@@ -21,10 +22,13 @@ const commands = {
     if (typeof id !== 'string' || !id) throw new Error('start: give a tour id');
     startTour(id);
   },
-  'open-chat': () => chat.open(),
+  'open-chat': () => chat.open('chat'),
+  'open-help': () => chat.open(),
+  // an editor's preview of a tour, hint or checklist, whatever its targeting (docs/tours.md)
+  preview: (id) => parts.call('editor', 'start', [id]),
   track(name, props) {
     if (typeof name !== 'string' || !name) throw new Error('track: give an event name');
-    chain(() => http('track', { user: state.user || undefined, name, props: props || {}, url: pageUrl() }).then((r) => checklists.update(r.checklists, true)));
+    appEvent(name, props);
   },
   on: listen, // Guide('on', 'tour:complete', fn)
   off: unlisten,
@@ -50,6 +54,7 @@ function Guide(cmd) {
   } catch (e) { warn(e) }
 }
 Guide.loaded = true;
+Guide._part = parts.loaded; // how a part hands over what it exports (47-parts.js)
 w.Guide = Guide;
 
 safe(() => {
@@ -57,6 +62,8 @@ safe(() => {
   state.traits = local().traits || null;
   shell.mount();
   watchHistory();
+  // the page's language changes (an app's own language switch): every part follows
+  new MutationObserver(safe(kick)).observe(d.documentElement, { attributes: true, attributeFilter: ['lang'] });
   on(d, 'scroll', reflow, { capture: true, passive: true }); // capture: scrolls in nested containers too
   on(w, 'resize', reflow);
   watchPage(); // its pagehide listener (page_left) comes before the beacons below
@@ -65,5 +72,9 @@ safe(() => {
   on(d, 'visibilitychange', () => d.hidden && flush(1));
   [].forEach.call(queued, (args) => Guide.apply(null, args));
   emit('ready', { site: SITE });
+  // an editor's preview link, or the preview this tab is in: the editor part first, then the page's tours (docs/tours.md)
+  let pv = /[?&]guide_preview=/.test(location.search);
+  try { pv = pv || !!sessionStorage[KEY + ':preview'] } catch (_) { /* blocked */ }
+  if (pv) chain(() => parts.call('editor', 'boot'));
   kick();
 })();

@@ -149,9 +149,9 @@ window.Guide = window.Guide || function () { (window.Guide.q = window.Guide.q ||
     const x = t();
     const field = (id, label, attrs) => el('p', null, el('label', { for: id }, label), el('input', Object.assign({ id, name: id }, attrs)));
     const form = el('form', { id: 'invoice-form', novalidate: true },
-      field('partner-name', x.partnerName, { autocomplete: 'organization' }),
+      field('partner-name', x.partnerName, { autocomplete: 'organization', required: true }),
       field('item', x.item, {}),
-      field('amount', x.amount, { inputmode: 'numeric' }),
+      field('amount', x.amount, { inputmode: 'numeric', required: true, pattern: '[^1-9]*[1-9].*' }), // what the save below takes
       field('due-date', x.due, { type: 'date' }),
       el('p', { class: 'actions' },
         el('button', { type: 'submit', id: 'save-invoice', class: 'primary' }, x.save),
@@ -172,7 +172,7 @@ window.Guide = window.Guide || function () { (window.Guide.q = window.Guide.q ||
 
   function partners() {
     const x = t();
-    const email = el('input', { id: 'invite-email', type: 'email', autocomplete: 'email' });
+    const email = el('input', { id: 'invite-email', type: 'email', autocomplete: 'email', required: true });
     const form = el('form', { id: 'invite-form', class: 'inline' },
       el('label', { for: 'invite-email' }, x.inviteLabel), email,
       el('button', { type: 'submit', id: 'invite-partner', class: 'primary' }, x.invite));
