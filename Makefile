@@ -53,7 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/faults.py
 
 screenshots: $(STAMP)
-	GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/desk/test_desk_screens.py
+	GUIDE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/desk/test_desk_screens.py tests/widget/test_screens.py
 
 clean:
 	rm -rf $(VENV) instance benchmarks/.work

@@ -200,15 +200,16 @@ def test_forget_user_deletes_every_row_of_that_user_only(events_app, db):
              user=user)
         _question(engine, f"{user}-q", time.time(), user=user)
         _feedback(engine, f"{user}-q", time.time())
+        assert client.post("/api/v1/escalations", json={"site": "demo", "user": user, "message": "担当者と話したい"}).status_code == 201
     send(client, [make_event("chat_opened", 3, id="taro-anon-event")], user=None, anon="taro")
     out = guide("forget-user", "--site", "demo", "taro", env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(
         "deleted 1 feedback, 1 questions, 2 events, 1 tour progress, 1 user traits, 1 checklist tasks, "
-        "1 tour events, 1 people, 1 survey state for user 'taro' (stored as ")
+        "1 tour events, 1 people, 1 survey state, 1 escalations for user 'taro' (stored as ")
     taro, hanako = (stored(u) for u in ("taro", "hanako"))
     for table in (schema.questions, schema.events, schema.tour_progress, schema.user_traits,
-                  schema.checklist_tasks, schema.tour_events, schema.people, schema.survey_state):
+                  schema.checklist_tasks, schema.tour_events, schema.people, schema.survey_state, schema.escalations):
         assert _count(engine, table, table.c.user_id == taro) == 0, table.name
         assert _count(engine, table, table.c.user_id == hanako) == (2 if table is schema.events else 1), table.name
     assert _count(engine, schema.feedback) == 1

@@ -80,3 +80,12 @@ def test_the_hosts_focus_style_does_not_reach_the_widget(page):
     host = page.locator("guide-widget")
     assert host.evaluate("el => getComputedStyle(el).outlineStyle") == "none"
     assert host.evaluate("el => getComputedStyle(el).boxShadow") == "none"
+
+
+def test_identify_takes_an_id_and_traits_as_two_arguments_too(page, user):
+    """Guide('identify', id, traits), as people write it from memory, signs the user in as the object form does."""
+    visit(page, "/t/targeting")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/identify")) as sent:
+        call(page, "identify", user, {"plan": "pro"})
+    body = sent.value.post_data_json
+    assert (body["user"], body["traits"]) == (user, {"plan": "pro"})

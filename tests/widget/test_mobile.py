@@ -22,9 +22,14 @@ def context_options() -> dict:
 
 
 def box(page, selector: str) -> dict:
-    b = page.locator(selector).bounding_box()
-    assert b, f"{selector} is not on screen"
-    return b
+    """Its box once it is on screen (a part the widget redraws, as the checklist after a save, is
+    replaced by a new element: asked again then)."""
+    for _ in range(10):
+        page.locator(selector).wait_for(state="visible")
+        b = page.locator(selector).bounding_box()
+        if b:
+            return b
+    raise AssertionError(f"{selector} is not on screen")
 
 
 def apart(a: dict, b: dict) -> bool:
