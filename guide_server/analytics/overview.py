@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import func, select
@@ -86,14 +87,16 @@ def nps(engine: Engine, site: str, start: float, end: float, tz: tzinfo | None =
     }
 
 
-def overview(engine: Engine, site: str, start: float, end: float) -> dict:
-    """The headline numbers of the range."""
+def overview(engine: Engine, site: str, start: float, end: float, hints: Collection[str] = ()) -> dict:
+    """The headline numbers of the range; tours started and completed leave out the ids in ``hints``
+    (a hint's ``tour_started`` is a hint shown, its ``tour_completed`` its OK)."""
     in_events = (events.c.site == site, events.c.at >= start, events.c.at < end)
+    not_hints = (events.c.tour_id.not_in(list(hints)),) if hints else ()
     in_questions = (questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end)
     with engine.connect() as conn:
         users = conn.execute(select(func.count(events.c.user_id.distinct())).where(*in_events)).scalar_one()
         tours = dict(conn.execute(select(events.c.type, func.count()).where(
-            *in_events, events.c.type.in_(("tour_started", "tour_completed"))).group_by(events.c.type)).all())
+            *in_events, *not_hints, events.c.type.in_(("tour_started", "tour_completed"))).group_by(events.c.type)).all())
         outcomes = dict(conn.execute(select(questions.c.outcome, func.count()).where(*in_questions)
                                      .group_by(questions.c.outcome)).all())
         votes = dict(conn.execute(select(feedback.c.helpful, func.count()).where(

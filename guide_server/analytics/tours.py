@@ -1,12 +1,16 @@
-"""Review figures about tours: funnels per step, the ranked stuck points, and who was where.
+"""Review figures about tours: funnels per step, the ranked stuck points, and who was where;
+and about hints (light popups), which are not tours: nobody has to click their OK.
 
-Every figure is computed from the events whose client time ``at`` is in ``[start, end)``.
+Every figure is computed from the events whose client time ``at`` is in ``[start, end)``. The
+events do not say whether a tour id is a tour or a hint: callers pass ``hints``, the ids the
+content defines with ``kind: hint``.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -21,6 +25,10 @@ FUNNEL_TYPES = ("step_shown", "step_completed", "tour_completed", "tour_dismisse
 # How much each stuck signal adds to a step's score, per user who showed it (see stuck_points).
 SIGNAL_WEIGHTS = {"question_asked": 1.0, "target_missing": 1.0, "rage_click": 0.5, "back_forth": 0.5,
                   "idle": 0.5, "chat_opened": 0.5, "page_left": 0.25}
+# The signals that put a hint on the stuck list: closing a hint or leaving it be is no drop-off,
+# and a hint has no next step to wait for.
+HINT_SIGNALS = ("idle", "rage_click", "back_forth", "question_asked")
+HINT_TYPES = ("step_shown", "tour_dismissed", "tour_completed")
 SCORE_DAMPING = 5  # users: a step seen by n users keeps n / (n + 5) of its score
 QUESTIONS_PER_STEP = 20
 
@@ -94,18 +102,19 @@ def _step_figures(step_index: int, step_id: str, visits: dict[str, _Visit]) -> d
 
 
 def tour_funnels(engine: Engine, site: str, start: float, end: float, tour: str | None = None,
-                 defined: dict[tuple[str, int], list[str]] | None = None) -> list[dict]:
+                 defined: dict[tuple[str, int], list[str]] | None = None, hints: Collection[str] = ()) -> list[dict]:
     """Per tour version and step: users who reached it, completed it, drop-off, median seconds to advance.
 
     "Completed" means the user was later shown a further step, sent step_completed for it or
     completed the tour; the time to advance is measured on the user's own clock, from the first
     time the step was shown to the first advance. ``defined`` gives the step ids of tour versions
     as the content defines them: a defined step nobody reached gets a row with 0 users, so a funnel
-    shows where everyone stopped. A tour version nobody started in the range gets no funnel.
+    shows where everyone stopped. A tour version nobody started in the range gets no funnel, and
+    the ids in ``hints`` get none either (see ``hint_figures``).
     """
     out = []
     for (tour_id, version), f in sorted(_funnels(_rows(engine, site, start, end, FUNNEL_TYPES, tour)).items()):
-        if not f.steps:
+        if not f.steps or tour_id in hints:
             continue
         names = dict(f.steps)
         for index, step_id in enumerate((defined or {}).get((tour_id, version), [])):
@@ -135,7 +144,8 @@ def _linked_questions(engine: Engine, site: str, start: float, end: float, links
     return out
 
 
-def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int = 50) -> list[dict]:
+def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int = 50,
+                 hints: Collection[str] = ()) -> list[dict]:
     """Tour steps ranked by how stuck users got there (highest ``score`` first).
 
     For a step seen by ``n`` users (at least those who sent a signal on it)::
@@ -146,6 +156,10 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
     chat_opened 0.5, page_left 0.25. Each term is a share of the users, so one user sending a
     signal many times counts once, and the damping n / (n + 5) keeps a step seen by one or two
     users below a step where many got stuck. ``signals`` counts the events themselves.
+
+    A hint (its tour id in ``hints``, ``kind`` "hint") has no drop-off: closing it without its OK
+    is how a hint is read. It is listed only when someone sent one of HINT_SIGNALS while it was
+    shown, and only those signals count towards its score.
     """
     rows = _rows(engine, site, start, end, FUNNEL_TYPES + SIGNALS)
     funnels = _funnels(rows)
@@ -181,16 +195,45 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
         tour, version, step_id = key
         fig = steps.get(key) or {"step": step_id, "step_index": None, "reached": 0, "completed": 0,
                                  "dropoff": None, "median_advance_s": None}
-        signal_users = set().union(*users[key].values()) if users[key] else set()
+        stuck = users[key]
+        if tour in hints:
+            stuck = {s: u for s, u in stuck.items() if s in HINT_SIGNALS and u}
+            if not stuck:
+                continue
+            fig = {**fig, "dropoff": None, "median_advance_s": None}
+        signal_users = set().union(*stuck.values()) if stuck else set()
         n = max(fig["reached"], len(signal_users))
-        load = sum(SIGNAL_WEIGHTS[s] * len(u) for s, u in users[key].items()) / n if n else 0.0
+        load = sum(SIGNAL_WEIGHTS[s] * len(u) for s, u in stuck.items()) / n if n else 0.0
         score = 100 * n / (n + SCORE_DAMPING) * ((fig["dropoff"] or 0.0) + load) if n else 0.0
         found = sorted(asked.get(key, []), key=lambda q: -q["at"])[:QUESTIONS_PER_STEP]
-        out.append({"tour": tour, "version": version, **fig,
+        out.append({"tour": tour, "kind": "hint" if tour in hints else "tour", "version": version, **fig,
                     "signals": {s: counts[key][s] for s in SIGNALS}, "score": round(score, 1),
                     "questions": [{"question": q["question"], "outcome": q["outcome"], "at": q["at"]} for q in found]})
     out.sort(key=lambda s: (-s["score"], -s["reached"], s["tour"], s["version"], s["step_index"] or 0, s["step"]))
     return out[:limit]
+
+
+def hint_figures(engine: Engine, site: str, start: float, end: float, hints: Collection[str],
+                 listed: Collection[str] = ()) -> list[dict]:
+    """Per hint (all versions), distinct people who saw it, closed it (× or Escape) and acknowledged it (OK).
+
+    Seen is ``step_shown``, closed ``tour_dismissed`` and acknowledged ``tour_completed`` on the
+    hint; one person may do both on different pages. A hint in ``listed`` (those the content shows
+    on the site) gets a row even when nobody saw it; the rows are in hint id order.
+    """
+    if not hints:
+        return []
+    q = select(events.c.type, events.c.tour_id, events.c.user_id).distinct().where(
+        events.c.site == site, events.c.at >= start, events.c.at < end, events.c.type.in_(HINT_TYPES),
+        events.c.tour_id.in_(list(hints)))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    people: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    for r in rows:
+        people[r.tour_id][r.type].add(r.user_id)
+    return [{"hint": hint, "seen": len(people[hint]["step_shown"]), "dismissed": len(people[hint]["tour_dismissed"]),
+             "acknowledged": len(people[hint]["tour_completed"])}
+            for hint in sorted(set(people) | (set(listed) & set(hints)))]
 
 
 def step_users(engine: Engine, site: str, start: float, end: float, tour: str, version: int, step: str) -> list[dict]:

@@ -75,7 +75,7 @@ def overview():
 @bp.get("/funnels")
 def funnels():
     q = _query()
-    return _answer(q, funnels=fig.funnels(q))
+    return _answer(q, funnels=fig.funnels(q), hints=fig.hints(q))  # hints: not funnels, nobody has to click OK
 
 
 @bp.get("/stuck-points")

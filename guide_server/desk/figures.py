@@ -142,20 +142,34 @@ def encoder_for_locale(locale: str):
     return index.encoders[0] if index is not None and index.encoders else None
 
 
+def hint_ids() -> set[str]:
+    """The ids the current content defines as hints (``kind: hint``), whatever their sites: their
+    events are not a tour's, whichever site sent them."""
+    return {tour.id for tour in tours().tours.values() if tour.kind == "hint"}
+
+
 def overview(q: Query) -> dict:
-    return overview_figures.overview(db(), q.site, q.start, q.end)
+    return overview_figures.overview(db(), q.site, q.start, q.end, hints=hint_ids())
 
 
 def funnels(q: Query) -> list[dict]:
     """Funnels of the tours users started, with every step the current content defines for the site
-    (events may name any tour: another site's steps are never added to them)."""
+    (events may name any tour: another site's steps are never added to them); no hints."""
     defined = {(tour.id, tour.version): [step.id for step in tour.steps] for tour in tours().tours.values()
-               if visible_to(tour.sites, q.site)}
-    return tour_figures.tour_funnels(db(), q.site, q.start, q.end, defined=defined)
+               if visible_to(tour.sites, q.site) and tour.kind != "hint"}
+    return tour_figures.tour_funnels(db(), q.site, q.start, q.end, defined=defined, hints=hint_ids())
+
+
+def hints(q: Query) -> list[dict]:
+    """Per hint: people who saw it, closed it and acknowledged it; every hint the site's content
+    serves has a row (drafts do not)."""
+    listed = [tour.id for tour in tours().tours.values()
+              if tour.kind == "hint" and not tour.draft and visible_to(tour.sites, q.site)]
+    return tour_figures.hint_figures(db(), q.site, q.start, q.end, hint_ids(), listed=listed)
 
 
 def stuck_points(q: Query, limit: int = 50) -> list[dict]:
-    return tour_figures.stuck_points(db(), q.site, q.start, q.end, limit=limit)
+    return tour_figures.stuck_points(db(), q.site, q.start, q.end, limit=limit, hints=hint_ids())
 
 
 def broken_targets(sites: list[str], now: float | None = None) -> list[dict]:

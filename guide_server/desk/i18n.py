@@ -80,7 +80,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi.nps": ("NPS", "NPS"),
     "kpi.nps.help": ("推奨者の割合 − 批判者の割合（−100〜100）", "% promoters − % detractors (−100 to 100)"),
     "kpi.tours_started": ("ツアー開始", "Tours started"),
-    "kpi.tours_started.help": ("ツアーが開始された回数", "Times a tour was started"),
+    "kpi.tours_started.help": ("ツアーが開始された回数（ヒントを除く）", "Times a tour was started (hints are not counted)"),
     "kpi.tours_completed": ("ツアー完了", "Tours completed"),
     "kpi.tours_completed.help": ("ツアーが最後まで進んだ回数", "Times a tour was finished"),
     # funnels and charts
@@ -90,6 +90,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "funnels.as_table": ("表で見る", "As a table"),
     "funnels.empty": ("この期間に表示されたツアーはありません。", "No tour was shown in this period."),
     "funnels.all": ("全ツアーの表", "All tours as one table"),
+    "hints.title": ("ヒント", "Hints"),
+    "hints.help": ("ヒントはファネルとつまずきの離脱に含めません（OKを押さずに閉じるのは離脱ではありません）。"
+                   "表示した人数、×またはEscで閉じた人数、OKを押した人数です。",
+                   "Hints are not in the funnels, and closing one without its OK is no drop-off. People who saw "
+                   "each hint, closed it (× or Escape) and clicked its OK."),
+    "hints.empty": ("この期間に表示されたヒントはありません。", "No hint was shown in this period."),
     "chart.funnel_title": ("ツアー {tour}（v{version}）のファネル", "Funnel of tour {tour} (v{version})"),
     "chart.funnel_step": ("ステップ{n} {step}: 到達 {reached}人、完了 {completed}人、離脱 {dropoff}",
                           "step {n} {step}: {reached} reached, {completed} completed, {dropoff} dropped off"),
@@ -193,6 +199,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.step": ("ステップ", "Step"),
     "col.step_index": ("順番", "#"),
     "col.reached": ("到達", "Reached"),
+    "col.hint": ("ヒント", "Hint"),
+    "col.seen": ("表示した人", "Seen by"),
+    "col.dismissed": ("閉じた人", "Closed"),
+    "col.acknowledged": ("OKを押した人", "Clicked OK"),
     "col.completed": ("完了", "Completed"),
     "col.dropoff": ("離脱率", "Drop-off"),
     "col.median_advance_s": ("進むまでの中央値", "Median time to advance"),

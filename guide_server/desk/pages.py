@@ -25,7 +25,7 @@ from .drafts import DraftError, DraftExists, draft_from_questions, suggest_slug
 from .figures import Query, bad
 from .roles import CONTACT, MANAGE, READ, WRITE
 from .tables import TableData
-from .web import audit, authorize, current_access, current_admin, needs, require_login, t, tv, visible_sites, web_hooks
+from .web import audit, authorize, current_access, current_admin, needs, require_login, t, visible_sites, web_hooks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 bp.before_request(require_login)  # first: an anonymous POST is refused before its CSRF token is even read
@@ -46,17 +46,19 @@ def query() -> Query:
 
 
 @bp.app_template_global()
-def csv_url(table: str) -> str:
-    """This page's URL asking for one of its tables as CSV."""
+def csv_url(table: str, **narrow) -> str:
+    """This page's URL asking for one of its tables as CSV; ``narrow`` adds parameters that pick part
+    of it (the funnels page: ``tour`` and ``version``)."""
     args = {k: v for k, v in request.args.items() if k not in ("format", "table")}
     if "admin_query" in g:  # the figures on the page, even when its dates were the defaults
         args.update(g.admin_query.params())
-    return url_for(request.endpoint, **(request.view_args or {}), **args, format="csv", table=table)
+    return url_for(request.endpoint, **(request.view_args or {}), **{**args, **narrow}, format="csv", table=table)
 
 
-def respond(template: str, q: Query | None, tables: list[TableData], **context):
+def respond(template: str, q: Query | None, tables: list[TableData], narrow: dict | None = None, **context):
     """The page, or with ``?format=csv`` one of its tables (``&table=``, default the first); each
-    download is in the audit log. ``q`` is None on the pages about the desk itself (no site, no dates)."""
+    download is in the audit log. ``q`` is None on the pages about the desk itself (no site, no dates);
+    ``narrow``, the parameters that picked part of the figures, also names the file."""
     if q is not None:
         g.admin_query = q
     fmt = request.args.get("format", "html")
@@ -68,8 +70,9 @@ def respond(template: str, q: Query | None, tables: list[TableData], **context):
         period = {"from": q.first.isoformat(), "to": q.last.isoformat()} if q else {}
         audit("export", site=q.site if q else None, path=request.path, table=name, rows=len(by_name[name].rows),
               **period)
-        stem = f"{name}-{q.site}-{q.first}-{q.last}" if q else f"{name}-{date.today()}"
-        return tab.csv_response(by_name[name], t, stem, tv)
+        page = "-".join([name, *(f"{k}-{v}" for k, v in (narrow or {}).items() if v is not None)])
+        stem = f"{page}-{q.site}-{q.first}-{q.last}" if q else f"{page}-{date.today()}"
+        return tab.csv_response(by_name[name], stem)
     if fmt != "html":
         raise bad("'format' must be html or csv")
     access = current_access()
@@ -84,16 +87,20 @@ def overview():
     q = query()
     kpis = fig.overview(q)
     top = fig.stuck_points(q, limit=5)
-    return respond("admin/overview.html", q, [tab.overview_table(kpis), _linked_stuck(q, top)], kpis=kpis)
+    return respond("admin/overview.html", q, [tab.overview_table(kpis), _linked_stuck(q, top), tab.hints_table(fig.hints(q))],
+                   kpis=kpis)
 
 
 @bp.get("/funnels")
 def funnels():
     q = query()
-    tours = fig.funnels(q)
+    tour = fig.text_param(request.args, "tour", required=False)  # one tour's CSV (its link has these two)
+    version = fig.int_param(request.args, "version", 0, 0, 10**6) or None
+    tours = [f for f in fig.funnels(q) if (tour is None or f["tour"] == tour) and (version is None or f["version"] == version)]
     charts = [funnel_svg(f"funnel-{n}", f["tour"], f["version"], f["steps"], t) for n, f in enumerate(tours)]
     per_tour = [tab.funnel_table([f]) for f in tours]
-    return respond("admin/funnels.html", q, [tab.funnel_table(tours)], tours=list(zip(tours, charts, per_tour)))
+    return respond("admin/funnels.html", q, [tab.funnel_table(tours)], narrow={"tour": tour, "version": version},
+                   tours=list(zip(tours, charts, per_tour)))
 
 
 def _linked_stuck(q: Query, points: list[dict]) -> TableData:

@@ -53,10 +53,13 @@ def tour_list():
     site = fig.site_param(request.args, current_access())
     origins = current_app.config["SITES"][site].get("origins") or []
     items = items_of(site, current_lang())
+    # the CSV's titles do not follow the desk's language: the file's default ("*") or first title
+    as_written = {i["id"]: i["title"] for i in items_of(site, "*")}
     table = TableData("tours", [col("id", label="tours.col_id"), col("kind", "code", label="col.kind"),
                                 col("title", label="tours.col_title"), col("path", label="col.file"),
                                 col("state", "code", label="tours.col_state")],
-                      [{**i, "state": "draft_item" if i["draft"] else "published"} for i in items])
+                      [{**i, "state": "draft_item" if i["draft"] else "published", "_csv:title": as_written[i["id"]]}
+                       for i in items])
     response = make_response(respond("admin/tours.html", None, [table], site=site, items=items, origins=origins,
                                       example=_example_url(site)))
     # the Preview forms submit here and are redirected to the site's pages: the policy must allow

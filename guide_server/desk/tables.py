@@ -8,16 +8,22 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from flask import Response
 
 from ..events.types import SIGNALS
-from .figures import local_time
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"); tab and CR start one too.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 KINDS = ("text", "code", "int", "num", "pct", "secs", "time", "list")  # code: a value with words in i18n ("v.<value>")
+
+# A CSV's heading is the column's key, in English whatever the desk's language, so BI tools can rely on
+# it; these keys read better with another name there. Renaming a CSV column breaks someone's import:
+# tests/desk/test_exports.py and docs/review-desk.md list every CSV's columns, change them together.
+CSV_NAMES = {"tour": "tour_id", "step": "step_id", "dropoff": "drop_off_rate", "share": "missing_rate",
+             "helpful_share": "helpful_rate", "rate": "completion_rate", "hint": "hint_id"}
 
 
 @dataclass
@@ -26,6 +32,11 @@ class Column:
     label: str  # an i18n key, "col.<key>" unless told
     kind: str = "text"
     link: bool = False  # the row carries "_link:<key>", a URL for this cell
+
+    @property
+    def csv_name(self) -> str:
+        """The column's stable English heading in a CSV download."""
+        return CSV_NAMES.get(self.key, self.key)
 
 
 @dataclass
@@ -58,6 +69,12 @@ def funnel_table(funnels: list[dict]) -> TableData:
                                  col("median_advance_s", "secs")], rows)
 
 
+def hints_table(hints: list[dict]) -> TableData:
+    """Per hint: people who saw it, closed it, acknowledged it (analytics.tours.hint_figures)."""
+    return TableData("hints", [col("hint"), col("seen", "int"), col("dismissed", "int"), col("acknowledged", "int")],
+                     list(hints))
+
+
 def stuck_table(points: list[dict]) -> TableData:
     rows = []
     for rank, p in enumerate(points, 1):
@@ -76,7 +93,9 @@ def broken_targets_table(rows: list[dict]) -> TableData:
 
 
 def step_users_table(users: list[dict], signal_name: Callable[[str], str] = str) -> TableData:
-    rows = [{**u, "signals": _signal_list(u.get("signals"), signal_name)} for u in users]
+    # the page names the signals in its language; the CSV ("_csv:" wins there) keeps their codes
+    rows = [{**u, "signals": _signal_list(u.get("signals"), signal_name), "_csv:signals": _signal_list(u.get("signals"))}
+            for u in users]
     return TableData("step-users", [col("user", link=True), col("reached_at", "time"), col("status", "code"),
                                     col("signals", "list")], rows)
 
@@ -179,32 +198,35 @@ def _helpful(value) -> str:
 # --- CSV -----------------------------------------------------------------------------------------
 
 def csv_cell(value, kind: str) -> str:
-    """A cell as text; text from users that a spreadsheet would evaluate gets a leading quote."""
+    """A cell as text for tools: numbers as they are (rates as fractions, 0.5 for 50 %), times in
+    ISO 8601 UTC, codes untranslated; text from users that a spreadsheet would evaluate gets a leading quote."""
     if value is None:
         return ""
     if kind in ("int", "num", "pct", "secs"):
         number = float(value)
-        if kind == "pct":
-            number *= 100
-        return str(int(number)) if number.is_integer() else f"{number:.2f}" if kind == "num" else f"{number:.1f}"
+        return str(int(number)) if number.is_integer() else repr(number)
     if kind == "time":
-        return local_time(float(value)).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(float(value), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text = "\n".join(str(v) for v in value) if kind == "list" and isinstance(value, list) else str(value)
     if text.startswith(_FORMULA_START):
         text = "'" + text
     return text
 
 
-def csv_response(table: TableData, labels: Callable[[str], str], filename: str,
-                 values: Callable[[object], str] = str) -> Response:
-    """UTF-8 with a byte-order mark, so Excel opens Japanese text correctly; headings by ``labels``,
-    ``code`` cells in words by ``values``, like the page."""
+def csv_text(table: TableData) -> str:
+    """The table as CSV: the columns' English names, then a row per row (a row's ``_csv:<key>`` wins)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_cell(labels(c.label), "text") for c in table.columns])
+    writer.writerow([c.csv_name for c in table.columns])
     for row in table.rows:
-        writer.writerow([csv_cell(values(row.get(c.key)), "text") if c.kind == "code" and row.get(c.key) is not None
-                         else csv_cell(row.get(c.key), c.kind) for c in table.columns])
+        writer.writerow([csv_cell(row.get(f"_csv:{c.key}", row.get(c.key)), c.kind) for c in table.columns])
+    return out.getvalue()
+
+
+def csv_response(table: TableData, filename: str) -> Response:
+    """A download of ``table`` named ``filename``.csv (made ASCII-safe). UTF-8 with a byte-order mark,
+    so Excel opens Japanese text correctly; other tools skip it (Python: ``utf-8-sig``)."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+    # content_type, not mimetype: Flask appends "; charset=utf-8" to a mimetype, which already had one
+    return Response("\ufeff" + csv_text(table), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})

@@ -136,6 +136,22 @@ def test_a_content_tour_funnel_lists_the_steps_nobody_reached(app, api):
     assert len(tour.steps) >= 2
 
 
+def test_a_content_hint_is_figured_as_a_hint_not_a_tour(app, api):
+    now = int(time.time() * 1000)
+    ctx = {"url": "https://app.example/demo/invoices", "tour": "export-hint", "version": 1, "step": "csv", "step_index": 0}
+    events = [{"id": "ev-hint-1", "type": "tour_started", "at": now - 60000, **ctx},
+              {"id": "ev-hint-2", "type": "step_shown", "at": now - 60000, **ctx},
+              {"id": "ev-hint-3", "type": "tour_dismissed", "at": now - 50000, **ctx}]
+    resp = app.test_client().post("/api/v1/events", json={"site": SITE, "user": "u9", "events": events})
+    assert resp.status_code == 200 and resp.get_json()["rejected"] == []
+    assert services(app).tours.current().tours["export-hint"].kind == "hint"
+    body = api("funnels").get_json()
+    assert "export-hint" not in {f["tour"] for f in body["funnels"]}
+    assert {"hint": "export-hint", "seen": 1, "dismissed": 1, "acknowledged": 0} in body["hints"]
+    assert "export-hint" not in {p["tour"] for p in api("stuck-points").get_json()["stuck_points"]}
+    assert api("overview").get_json()["overview"]["tours_started"] == 4  # the seed's four, not the hint
+
+
 def test_the_range_and_site_select_the_data(api):
     assert api("funnels?from=2020-01-01&to=2020-01-31").get_json()["funnels"] == []
     assert api("funnels?site=other").get_json()["funnels"] == []

@@ -237,12 +237,12 @@ def test_every_table_downloads_as_csv_with_a_bom(app, desk):
 
 def test_csv_holds_the_figures_and_guards_against_formulas(desk):
     rows = list(csv.reader(io.StringIO(desk.get("/admin/stuck?format=csv").data.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["順位", "スコア", "ツアー", "版", "ステップ"]
-    assert rows[1][4] == "new-button" and rows[1][5:8] == ["4", "2", "50"]  # drop-off in %
+    assert rows[0][:5] == ["rank", "score", "tour_id", "version", "step_id"]  # English: test_exports.py
+    assert rows[1][4] == "new-button" and rows[1][5:8] == ["4", "2", "0.5"]  # drop-off as a fraction
     comments = desk.get("/admin/feedback?format=csv&table=feedback-comments").data.decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(comments)) for c in row]
     assert "'" + INJECTION in cells and INJECTION not in cells
-    assert "役に立たなかった" in cells  # values in words, as on the page
+    assert "not_helpful" in cells and "役に立たなかった" not in cells  # codes, not the page's words
     nps = desk.get("/admin/nps?format=csv&table=nps-comments").data.decode("utf-8-sig")
     assert "'@SUM(1,1) 便利です" in nps
 
@@ -250,7 +250,8 @@ def test_csv_holds_the_figures_and_guards_against_formulas(desk):
 @pytest.mark.parametrize("value, kind, cell", [
     ("=1+1", "text", "'=1+1"), ("+81 3", "text", "'+81 3"), ("-x", "text", "'-x"), ("@a", "text", "'@a"),
     ("\tx", "text", "'\tx"), ("a=b", "text", "a=b"), (["=x", "y"], "list", "'=x\ny"),
-    (-20.0, "num", "-20"), (0.125, "pct", "12.5"), (None, "int", ""), (3, "int", "3"),
+    (-20.0, "num", "-20"), (0.125, "pct", "0.125"), (33.3, "num", "33.3"), (None, "int", ""), (3, "int", "3"),
+    (1764828000, "time", "2025-12-04T06:00:00Z"),
 ])
 def test_csv_cells(value, kind, cell):
     assert csv_cell(value, kind) == cell
