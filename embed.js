@@ -577,40 +577,23 @@ const survey = {
 // Uses safe, later (00-safety.js), state.runs (10-state.js), clamp, visible (20-dom.js);
 // reflow() calls placeStep() (69-step-view.js) for every Run on screen.
 
-// Calls back with the first visible match of `sel`, or null after `ms`; returns a cancel function.
-// Late targets and `trigger: {element}` (ms: Infinity) wait this way.
-function waitFor(sel, ms, cb) {
+// Calls back once `sel` has a visible match (with it), or, `gone`, once it has none (with null);
+// with null after `ms` in any case. Returns a cancel function. Late targets, `trigger: {element}`
+// and the `{appear}` / `{disappear}` ways on (ms: Infinity) wait this way.
+function waitFor(sel, ms, cb, gone) {
   let mo = null, tm = null;
   const stop = () => { if (mo) mo.disconnect(); clearTimeout(tm) };
   const look = () => {
     let el = null;
-    try { el = d.querySelector(sel) } catch (_) { /* a bad selector is a target that never appears */ }
-    if (el && visible(el)) { stop(); cb(el); return true }
+    try { el = d.querySelector(sel) } catch (_) { /* a bad selector matches nothing */ }
+    el = el && visible(el) ? el : null;
+    if (!!el !== !!gone) { stop(); cb(el); return true }
   };
   if (look()) return stop;
   mo = new MutationObserver(safe(look));
-  mo.observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden'] });
+  mo.observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden', 'open'] });
   if (ms < Infinity) tm = later(() => { stop(); cb(null) }, ms);
   return stop;
-}
-
-// Calls back once nothing visible matches `sel` (now or later); returns a cancel function.
-function waitGone(sel, cb) {
-  let mo = null;
-  const gone = () => {
-    let el = null;
-    try { el = d.querySelector(sel) } catch (_) { /* a bad selector matches nothing */ }
-    if (el && visible(el)) return;
-    if (mo) mo.disconnect();
-    mo = null;
-    cb();
-    return true;
-  };
-  if (!gone()) {
-    mo = new MutationObserver(safe(gone));
-    mo.observe(d.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden', 'open'] });
-  }
-  return () => mo && mo.disconnect();
 }
 
 // The popup on the wanted side of the target's rect `r` if it fits, else on a side that does;
@@ -916,7 +899,7 @@ function watchAdvance(run, adv, el) {
       () => clearTimeout(tm));
   }
   if (type === 'appear') off.push(waitFor(adv.selector, Infinity, next));
-  if (type === 'disappear') off.push(waitGone(adv.selector, next));
+  if (type === 'disappear') off.push(waitFor(adv.selector, Infinity, next, 1));
 }
 
 // Follows the target on scroll and resize; never touches focus.

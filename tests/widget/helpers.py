@@ -135,3 +135,13 @@ def stored(app, user: str, site: str = "demo") -> str:
     from guide_server.privacy import pseudonymise
 
     return pseudonymise(services(app).pseudonym_key, site, user)
+
+
+def serve_a_bad_selector(page: Page) -> None:
+    """Serve tour t-bad-selector with the target "#a[[", which only the browser judges: the content
+    check refuses it in a file (tests/guidance/test_selectors.py), the widget must live with it."""
+    def bad_selector(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.text().replace("#replaced-by-the-test", "#a[["))
+
+    page.route("**/api/v1/tours/t-bad-selector?*", bad_selector)

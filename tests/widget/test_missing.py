@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from guide_server.db.schema import tour_progress
 
-from .helpers import POP, call, eventually, rows, settle, stored, told, visit, wait_title
+from .helpers import POP, call, eventually, rows, serve_a_bad_selector, settle, stored, told, visit, wait_title
 from .test_events import sent
 
 pytestmark = pytest.mark.browser
@@ -46,11 +46,7 @@ def test_a_selector_the_browser_rejects_is_named_as_invalid(page):
     warnings = []
     page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
 
-    def bad_selector(route):
-        response = route.fetch()
-        route.fulfill(response=response, body=response.text().replace("#replaced-by-the-test", "#a[["))
-
-    page.route("**/api/v1/tours/t-bad-selector?*", bad_selector)
+    serve_a_bad_selector(page)
     visit(page, "/t/advance")
     settle(page, lambda: call(page, "start", "t-bad-selector"))
     wait_title(page, "After the bad one")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import POP, active, call, host_errors, settle, step_title, told, visit, wait_title
+from .helpers import POP, active, call, host_errors, serve_a_bad_selector, settle, step_title, told, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -96,11 +96,7 @@ def calls(user: str) -> list[tuple]:
 
 @pytest.mark.parametrize("breakage", [None, "fetch", "offline", "not-json", "storage", "observers", "websocket", "raf"])
 def test_errors_inside_the_widget_never_reach_the_host(page, user, breakage):
-    def bad_selector(route):  # a selector only the browser judges (the content check refuses "#a[[")
-        response = route.fetch()
-        route.fulfill(response=response, body=response.text().replace("#replaced-by-the-test", "#a[["))
-
-    page.route("**/api/v1/tours/t-bad-selector?*", bad_selector)
+    serve_a_bad_selector(page)
     page.goto("/t/errors" + (f"?break={breakage}" if breakage else ""))
     page.wait_for_function("window.Guide && window.Guide.loaded")
     if breakage == "observers":  # only now: Playwright's own page script needs MutationObserver to start

@@ -83,7 +83,7 @@ function watchAdvance(run, adv, el) {
       () => clearTimeout(tm));
   }
   if (type === 'appear') off.push(waitFor(adv.selector, Infinity, next));
-  if (type === 'disappear') off.push(waitGone(adv.selector, next));
+  if (type === 'disappear') off.push(waitFor(adv.selector, Infinity, next, 1));
 }
 
 // Follows the target on scroll and resize; never touches focus.

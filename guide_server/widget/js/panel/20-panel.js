@@ -6,6 +6,9 @@
 // h, deepActive, safeUrl (20-dom.js), emit (25-host-events.js), http, query, connect, idle, track
 // (35-transport.js), shell (45-shell.js), reflow (50-position.js), during (10-state.js), startTour (70-run.js);
 // talk (50-chat.js).
+// A link that opens in a new tab; only its text when the address is not one a link may have (safeUrl).
+const link = (url, text, cls) => (safeUrl(url) ? h('a', { href: url, class: cls, target: '_blank', rel: 'noopener' }, text) : h('span', null, text));
+
 const panel = (() => {
   let box = null; // the dialog once opened (kept while closed, so the chat's log stays), or null
   let view = null; // what the panel shows: home, an article or the chat
@@ -13,7 +16,6 @@ const panel = (() => {
   let current = 'home'; // home | article | chat
   let searches = 0, timer = 0; // the latest search (an older answer is dropped), and its pause
 
-  const link = (url, text, cls) => (safeUrl(url) ? h('a', { href: url, class: cls, target: '_blank', rel: 'noopener' }, text) : null);
   const row = (text, small, click, cls) => h(click ? 'button' : 'div', { class: cls ? 'li ' + cls : 'li', type: click && 'button', onclick: click },
     h('span', null, text, small && h('small', null, small)));
 
@@ -130,7 +132,7 @@ const panel = (() => {
   }
 
   return {
-    open, close, isOpen, relabel, article,
+    open, close, isOpen, relabel,
     toggle: () => (isOpen() ? close() : open()),
     // the key handler of a tour leaves the panel's keys alone (66-step-keys.js)
     owns: (node) => !!box && box.contains(node),
@@ -141,6 +143,5 @@ const panel = (() => {
       box = null;
       current = 'home';
     },
-    input: () => input,
   };
 })();

@@ -2,12 +2,11 @@
 // source, 👍/👎 feedback (👎 with an optional comment), and a way to reach a person when the bot
 // cannot help: a short form whose message reaches the site's support with the question, the answer
 // given, the page and the tour step (POST /escalations: a signed webhook, or a prefilled e-mail).
-// Uses state, during (10-state.js), t (15-strings.js), h, safeUrl, pageUrl (20-dom.js), emit (25-host-events.js),
-// anonId (30-storage.js), http, converse, track (35-transport.js); panel.input() (20-panel.js).
+// Uses later (00-safety.js), state, during (10-state.js), t (15-strings.js), h, pageUrl (20-dom.js), emit (25-host-events.js),
+// anonId (30-storage.js), http, converse, track (35-transport.js); link (20-panel.js).
 const talk = (() => {
   let log = null; // the messages (role="log"), kept while the panel is closed
 
-  const link = (url, text, cls, click) => (safeUrl(url) ? h('a', { href: url, class: cls, target: '_blank', rel: 'noopener', onclick: click }, text) : h('span', null, text));
   function say(node) {
     log.append(node);
     node.scrollIntoView({ block: 'nearest' });
