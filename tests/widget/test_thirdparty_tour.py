@@ -136,3 +136,51 @@ def test_a_tour_written_with_the_picker_previewed_published_and_finished(browser
     assert user.evaluate("JSON.parse(localStorage['todos-angularjs']).length") == 0  # the app did its part
     assert user.url.endswith("#/completed")
     assert [e for e in rows(guide.app, events, site=SITE) if e["type"] == "widget_error"] == []
+
+
+PHONE_TOUR = """\
+id: todo-phone
+title: {ja: スマートフォンで, en: On a phone}
+priority: 20
+sites: [todo]
+match: {urls: ["/x/todo/*"]}
+steps:
+  - id: add
+    target: "#new-todo"
+    title: {ja: TODOを入力, en: Type a todo}
+    advance: submit
+  - id: done
+    title: {ja: 追加しました, en: Added}
+"""
+
+
+def test_on_a_phone_with_japanese_typed_through_an_ime(browser, guide):
+    """The same third-party app at 375×740, the step a sheet with the "?" above it, and Japanese typed
+    through an IME: Enter while converting belongs to the IME, the app's form is sent on the next."""
+    path = tour_file(guide).with_name("todo-phone.yml")
+    path.write_text(PHONE_TOUR, encoding="utf-8")
+    try:
+        # (not is_mobile: TodoMVC has no <meta name="viewport">, so a phone would lay it out 980 px wide
+        # and zoom out, the widget with it; 375 CSS px wide is the case where the sheets matter)
+        page = browser.new_context(base_url=guide.url, viewport={"width": 375, "height": 740}, has_touch=True,
+                                   reduced_motion="reduce").new_page()
+        page.goto(APP)
+        wait_title(page, "Type a todo")  # TodoMVC says lang="en"
+        page.wait_for_load_state("networkidle")
+        sheet, go = page.locator(POP).bounding_box(), page.locator("guide-widget .go").bounding_box()
+        assert (sheet["x"], sheet["width"], round(sheet["y"] + sheet["height"])) == (0, 375, 740)
+        assert go["y"] + go["height"] <= sheet["y"]  # the launcher above the sheet
+        page.locator("#new-todo").tap()
+        cdp = page.context.new_cdp_session(page)
+        for text in ("ぎゅ", "ぎゅうにゅう"):
+            cdp.send("Input.imeSetComposition", {"text": text, "selectionStart": len(text), "selectionEnd": len(text)})
+        cdp.send("Input.dispatchKeyEvent", {"type": "rawKeyDown", "key": "Enter", "code": "Enter",
+                                            "windowsVirtualKeyCode": 229, "nativeVirtualKeyCode": 229})
+        cdp.send("Input.insertText", {"text": "牛乳"})  # the IME's Enter committed the conversion
+        expect(page.locator(POP + " h2")).to_have_text("Type a todo")
+        assert page.locator("#todo-list li").count() == 0  # nothing sent to the app yet
+        page.locator("#new-todo").press("Enter")
+        wait_title(page, "Added")
+        expect(page.locator("#todo-list li label")).to_have_text("牛乳")
+    finally:
+        path.unlink()
