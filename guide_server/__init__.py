@@ -58,12 +58,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     ws.register_metrics()
 
     content = Path(cfg["CONTENT_DIR"])
+    engine = connect(cfg["DATABASE_URL"], timeout=cfg["DATABASE_TIMEOUT"])
     services = Services(
-        db=connect(cfg["DATABASE_URL"], timeout=cfg["DATABASE_TIMEOUT"]),
+        db=engine,
         index=LiveIndex(Path(cfg["INDEX_DIR"]), models_of(cfg),
                         {loc: parse_weights(w) for loc, w in weights_of(cfg).items()},
                         cfg["DEFAULT_LOCALE"], cfg["RELOAD_INTERVAL"]),
-        tours=TourLibrary(content / "tours"),
+        tours=TourLibrary(content / "tours", engine),
         surveys=SurveyLibrary(content / "surveys"),
         widget=WidgetScript(),
         pseudonym_key=pseudonym_key(cfg),
@@ -72,9 +73,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _index_metrics(services.index)
     # Read now, not on the first request: content errors show at start-up, and each gunicorn
     # worker has its index loaded before it accepts a connection.
-    services.tours.current()
+    services.tours.current()  # also checks and records the tour versions (guidance.versions)
     services.surveys.current()
     services.index.load()
+    engine.dispose()  # the connection start-up used is not kept open in a process that may never query again
     return app
 
 

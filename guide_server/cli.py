@@ -38,7 +38,7 @@ def run_build(args) -> int:
         print(f"error: {content}/faq is not a folder", file=sys.stderr)
         return 2
     if args.check:
-        return _check(content)
+        return _check(content, cfg["DATABASE_URL"])
     models = {"ja": args.model_ja or cfg["MODEL_JA"], "en": args.model_en or cfg["MODEL_EN"]}
     out = Path(args.out or cfg["INDEX_DIR"])
     if args.watch:
@@ -46,33 +46,47 @@ def run_build(args) -> int:
     return _build_once(content, out, models, args.quiet)
 
 
-def _check(content: Path) -> int:
-    """Validate every FAQ, tour and survey file; exit 1 when any has an error."""
+def _check(content: Path, database_url: str) -> int:
+    """Validate every FAQ, tour and survey file, and each tour's steps against the versions the
+    server recorded in ``database_url``; exit 1 when any has an error."""
     from .guidance.library import load_surveys, load_tours
+    from .guidance.versions import check_against
     from .search.faq import load_content
 
     faqs, errors = load_content(content / "faq")
     tours, tour_errors = load_tours(content / "tours")
+    version_errors, not_compared = check_against(database_url, tours)
+    tour_errors += version_errors
     surveys, survey_errors = load_surveys(content / "surveys")
     for err in [*errors, *tour_errors, *survey_errors]:
         print(err, file=sys.stderr)
     print(f"{len(faqs)} FAQ(s) checked, {len(errors)} error(s)")
     print(f"{len(tours)} tour(s), hint(s) and checklist(s) checked, {len(tour_errors)} error(s)")
+    if not_compared:
+        print(f"tour versions not compared: {not_compared}")
     print(f"{len(surveys)} survey(s) checked, {len(survey_errors)} error(s)")
     return 1 if errors or tour_errors or survey_errors else 0
 
 
-def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool, memory=None) -> int:
+def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool, memory=None,
+                hold_back: bool = False) -> int:
+    """One build; with ``hold_back`` (``--watch``) a broken FAQ file is kept out and the rest published."""
     from .search.builder import build
     from .search.errors import BuildError
 
     try:
-        manifest = build(content, out, models, progress=False if quiet else None, memory=memory)
+        manifest = build(content, out, models, progress=False if quiet else None, memory=memory, hold_back=hold_back)
     except BuildError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
         print(f"build failed: {len(exc.errors)} content error(s); the live index was left as it was", file=sys.stderr)
         return 1
+    for err in manifest["content_errors"]:
+        print(err, file=sys.stderr)
+    if manifest["content_errors"]:
+        held = ", ".join(manifest["held_back"]) or "none"
+        print(f"{len(manifest['content_errors'])} content error(s): the broken files were held back (kept in their "
+              f"last published version: {held}; the others left out until fixed)", file=sys.stderr)
     counts = ", ".join(f"{loc}: {info['faqs']} FAQs" for loc, info in manifest["locales"].items())
     print(f"built {manifest['build_id']} in {manifest['build_seconds']}s ({counts}; "
           f"{manifest['views_embedded']} texts embedded) -> {out}", flush=True)
@@ -80,9 +94,10 @@ def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool, m
 
 
 def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interval: float = 0.5) -> int:
-    """Build, then rebuild on every change under faq/ until interrupted; a failed build keeps the
-    last good index. Each build is compared with the files as they were just before it started,
-    so an edit saved while a build runs (or before the first one finishes) is never missed."""
+    """Build, then rebuild on every change under faq/ until interrupted; each build publishes every
+    good change and holds back only the broken files (``search.problems``). Each build is compared
+    with the files as they were just before it started, so an edit saved while a build runs (or
+    before the first one finishes) is never missed."""
     import time
 
     from .content.files import folder_stamps
@@ -94,7 +109,7 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
 
     memory = BuildMemory()  # each rebuild starts from the last one in memory, not from disk
     last = snapshot()
-    _build_once(content, out, models, quiet, memory)
+    _build_once(content, out, models, quiet, memory, hold_back=True)
     print(f"watching {content / 'faq'} (Ctrl-C to stop)", flush=True)
     try:
         while True:
@@ -102,7 +117,7 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
             now = snapshot()
             if now != last:
                 last = now
-                _build_once(content, out, models, quiet, memory)
+                _build_once(content, out, models, quiet, memory, hold_back=True)
     except KeyboardInterrupt:
         return 0
 
@@ -220,6 +235,7 @@ def parser() -> argparse.ArgumentParser:
     add_admin_commands(sub)
     add_db_commands(sub)
     add_sites_commands(sub)
+    add_digest_command(sub)
 
     st = sub.add_parser("settings", help="list every setting with its default and help")
     st.add_argument("--markdown", action="store_true", help="as the table in docs/settings.md")
@@ -601,6 +617,46 @@ def run_sites_token(args) -> int:
         claims["traits"] = json.loads(args.traits)
     print(sign(claims, site["identity_secrets"][0]))
     return 0
+
+
+def run_digest(args) -> int:
+    """The last whole period's digest of each site (or of --site), sent now, or printed (--dry-run)."""
+    from . import create_app
+    from .desk import digest
+
+    app = create_app()
+    sites = app.config["SITES"]
+    if args.site and args.site not in sites:
+        print(f"error: unknown site {args.site!r}; known: {', '.join(sites)}", file=sys.stderr)
+        return 2
+    picked = [args.site] if args.site else [k for k, s in sites.items() if s["digest"] or args.period]
+    failed = 0
+    with app.app_context():
+        for site in picked:
+            kind = args.period or sites[site]["digest"] or "daily"
+            if args.dry_run:
+                print(digest.preview(site, kind))
+                continue
+            if not digest.has_channel(site):
+                print(f"{site}: no alerts channel (set alerts or alerts_email: docs/alerts.md)", file=sys.stderr)
+                failed += 1
+                continue
+            rows = digest.send_now(site, kind, again=args.again)
+            if rows is None:
+                print(f"{site}: the {kind} digest of this period was sent before (--again sends it again)")
+            for row in rows or []:
+                print(f"{site}: {row.kind} by {row.channel}: {row.status}" + (f" ({row.last_error})" if row.last_error else ""))
+                failed += row.status != "delivered"
+    return 1 if failed else 0
+
+
+def add_digest_command(sub) -> None:
+    d = sub.add_parser("digest", help="send (or print) the daily or weekly digest of sites' figures now (docs/alerts.md)")
+    d.add_argument("--site", help="only this site (default: every site with a digest)")
+    d.add_argument("--period", choices=("daily", "weekly"), help="default: the site's digest setting, else daily")
+    d.add_argument("--dry-run", action="store_true", help="print the digest instead of sending it")
+    d.add_argument("--again", action="store_true", help="send it even if this period's was sent before")
+    d.set_defaults(func=run_digest)
 
 
 def add_sites_commands(sub) -> None:

@@ -63,6 +63,8 @@ def configure(cfg, folder: str) -> None:
         if not 0 <= cfg[name] <= 1:
             raise ValueError(f"{name} must be between 0 and 1")
     cfg["ESCALATION_RETRIES"] = settings.retry_delays(cfg["ESCALATION_RETRIES"])
+    cfg["ALERT_RETRIES"] = settings.retry_delays(cfg["ALERT_RETRIES"], "ALERT_RETRIES")
+    settings.check_alerts(cfg)
     if cfg["TRUSTED_PROXIES"] < 0:
         raise ValueError("TRUSTED_PROXIES must be 0 or more")
     if not 0 <= cfg["TARGET_MISSING_ALERT"] <= 100:

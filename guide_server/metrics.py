@@ -23,6 +23,7 @@ HELP = {
     "guide_questions_not_logged_total": ("counter", "Questions answered but not stored (the database refused them)."),
     "guide_escalations_total": ("counter", "Escalations stored, by delivery (webhook, mailto, none)."),
     "guide_escalation_deliveries_total": ("counter", "Webhook attempts of escalations, by result (delivered, retry, failed)."),
+    "guide_alert_deliveries_total": ("counter", "Attempts at sending alerts and digests to sites' CS teams (webhook, Slack, e-mail), by result (delivered, retry, failed)."),
     "guide_ws_open": ("gauge", "Chat WebSockets open now."),
     "guide_ws_opened_total": ("counter", "Chat WebSockets accepted."),
     "guide_ws_refused_total": ("counter", "Chat WebSockets refused because the process was full or draining."),

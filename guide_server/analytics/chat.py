@@ -1,17 +1,18 @@
-"""Review figures about the chat: feedback per FAQ, and unanswered questions grouped by meaning."""
+"""Review figures about the chat: ratings per FAQ given, and questions grouped by meaning."""
 
 from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from ..db.schema import feedback, questions
+from .segment import EVERYONE, Segment
 
 # Cosine similarity at or above which two groups of unanswered questions mean the same (average
 # linkage), per encoder. Chosen on the labelled set in tests/test_review.py (5 meanings, 13-14
@@ -26,29 +27,35 @@ MAX_UNANSWERED = 2000  # the most recent; average linkage is quadratic in memory
 
 
 def faq_feedback(engine: Engine, site: str, start: float, end: float,
-                 titles: Mapping[str, str] | None = None) -> list[dict]:
-    """Per FAQ given as the answer: times shown, thumbs up and down, and the comments (newest first)."""
+                 titles: Mapping[str, str] | None = None, segment: Segment = EVERYONE) -> list[dict]:
+    """Ratings of every question asked in the range, by what the bot gave: a row per FAQ given as the
+    answer, one for the suggestion lists (``faq_id`` None) and one for the no-answers; each with the
+    times shown, thumbs up and down, and every comment (newest first) with its question."""
     in_range = (questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end,
-                questions.c.outcome == "answered", questions.c.top_faq_id.is_not(None))
+                *segment.on_questions(questions))
+    given = case((questions.c.outcome == "answered", questions.c.top_faq_id), else_=None)
     with engine.connect() as conn:
-        shown = Counter(dict(conn.execute(select(questions.c.top_faq_id, func.count(questions.c.id))
-                                          .where(*in_range).group_by(questions.c.top_faq_id)).all()))
-        votes = conn.execute(select(questions.c.top_faq_id, feedback.c.helpful, feedback.c.comment, feedback.c.created_at)
+        shown = conn.execute(select(questions.c.outcome, given.label("faq_id"), func.count(questions.c.id))
+                             .where(*in_range).group_by(questions.c.outcome, given)).all()
+        votes = conn.execute(select(questions.c.outcome, given.label("faq_id"), questions.c.question,
+                                    feedback.c.helpful, feedback.c.comment, feedback.c.created_at)
                              .join(feedback, feedback.c.question_id == questions.c.id).where(*in_range)
                              .order_by(feedback.c.created_at.desc())).all()
-    rows: dict[str, dict[str, Any]] = {}
-    for faq_id in shown:
-        rows[faq_id] = {"faq_id": faq_id, "title": (titles or {}).get(faq_id), "shown": shown[faq_id], "up": 0,
-                        "down": 0, "comments": []}
+    rows: dict[tuple, dict[str, Any]] = {}
+    for outcome, faq_id, n in shown:
+        rows[outcome, faq_id] = {"outcome": outcome, "faq_id": faq_id, "title": (titles or {}).get(faq_id),
+                                 "shown": n, "up": 0, "down": 0, "comments": []}
     for v in votes:
-        row = rows[v.top_faq_id]
+        row = rows[v.outcome, v.faq_id]
         row["up" if v.helpful else "down"] += 1
         if v.comment:
-            row["comments"].append({"comment": v.comment, "helpful": bool(v.helpful), "at": v.created_at})
-    return sorted(rows.values(), key=lambda r: (-r["down"], -r["shown"], r["faq_id"]))
+            row["comments"].append({"comment": v.comment, "helpful": bool(v.helpful), "at": v.created_at,
+                                    "question": v.question})
+    return sorted(rows.values(), key=lambda r: (-r["down"], -r["shown"], r["outcome"], r["faq_id"] or ""))
 
 
-def _norm(text: str) -> str:
+def normalise(text: str) -> str:
+    """A question as grouping compares it: NFKC, case and runs of spaces folded."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
@@ -77,7 +84,8 @@ def encoders_from_config(config: Mapping[str, Any]) -> Callable[[str], Any]:
 
 
 def unanswered_groups(engine: Engine, site: str, start: float, end: float,
-                      encoder_for_locale: Callable[[str], Any], threshold: float | None = None) -> list[dict]:
+                      encoder_for_locale: Callable[[str], Any], threshold: float | None = None,
+                      segment: Segment = EVERYONE) -> list[dict]:
     """No-answer questions grouped by meaning, largest group first.
 
     Identical questions (after NFKC, case and space folding) are one text; the texts of each
@@ -90,10 +98,23 @@ def unanswered_groups(engine: Engine, site: str, start: float, end: float,
         rows = conn.execute(select(questions.c.id, questions.c.question, questions.c.locale, questions.c.url,
                                    questions.c.created_at).where(
             questions.c.site == site, questions.c.outcome == "no_answer", questions.c.created_at >= start,
-            questions.c.created_at < end).order_by(questions.c.created_at.desc()).limit(MAX_UNANSWERED)).all()
+            questions.c.created_at < end, *segment.on_questions(questions))
+            .order_by(questions.c.created_at.desc()).limit(MAX_UNANSWERED)).all()
+    return group_by_meaning(rows, encoder_for_locale, threshold)
+
+
+def group_threshold(encoder, threshold: float | None = None) -> float:
+    """The cosine at or above which two questions mean the same for ``encoder`` (``threshold`` wins)."""
+    return threshold if threshold is not None else GROUP_THRESHOLDS.get(encoder.spec, DEFAULT_GROUP_THRESHOLD)
+
+
+def group_by_meaning(rows: Sequence, encoder_for_locale: Callable[[str], Any],
+                     threshold: float | None = None) -> list[dict]:
+    """Questions (with ``id``, ``question``, ``locale``, ``url``, ``created_at``, newest first) grouped
+    by meaning as ``unanswered_groups`` says, largest group first."""
     by_locale: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        by_locale[r.locale][_norm(r.question)].append(r)
+        by_locale[r.locale][normalise(r.question)].append(r)
     groups = []
     for locale, texts in by_locale.items():
         keys = list(texts)
@@ -103,10 +124,9 @@ def unanswered_groups(engine: Engine, site: str, start: float, end: float,
             vectors = np.eye(len(keys), dtype=np.float32)
             labels = list(range(len(keys)))
         else:
-            cut = threshold if threshold is not None else GROUP_THRESHOLDS.get(encoder.spec, DEFAULT_GROUP_THRESHOLD)
             # the most recent wording of each text is the one embedded and shown
             vectors = np.asarray(encoder.encode_queries([texts[k][0].question for k in keys]), dtype=np.float32)
-            labels = cluster(vectors, cut)
+            labels = cluster(vectors, group_threshold(encoder, threshold))
         for i, label in enumerate(labels):
             members[label].append(i)
         for idx in members.values():

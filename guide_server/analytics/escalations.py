@@ -7,15 +7,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ..db.schema import escalations
+from .segment import EVERYONE, Segment
 
 LIMIT = 500  # the newest of a period; a longer list is asked for with a shorter period
 
 
 def listing(engine: Engine, site: str, start: float, end: float, escalation_id: str | None = None,
-            limit: int = LIMIT) -> list[dict]:
-    """The escalations of ``site`` made in [start, end), newest first; or the one named, whenever it was made."""
+            limit: int = LIMIT, segment: Segment = EVERYONE) -> list[dict]:
+    """The escalations of ``site`` made in [start, end) by ``segment``'s people, newest first; or the one
+    named, whenever it was made."""
     e = escalations.c
-    q = select(escalations).where(e.site == site).order_by(e.created_at.desc(), e.id).limit(limit)
+    q = select(escalations).where(e.site == site, *segment.on_users(escalations)).order_by(
+        e.created_at.desc(), e.id).limit(limit)
     q = q.where(e.id == escalation_id) if escalation_id else q.where(e.created_at >= start, e.created_at < end)
     with engine.connect() as conn:
         rows = conn.execute(q).all()

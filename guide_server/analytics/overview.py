@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from ..db.schema import events, feedback, questions
+from ..db.schema import events
+from . import outcomes
+from .segment import EVERYONE, Segment
 
 
 def iso_week(t: float, tz: tzinfo | None = None) -> str:
@@ -36,7 +39,7 @@ def nps_score(scores: list[int]) -> float | None:
 
 
 def onboarding(engine: Engine, site: str, start: float, end: float, checklist: str | None = None,
-               tz: tzinfo | None = None) -> list[dict]:
+               tz: tzinfo | None = None, segment: Segment = EVERYONE) -> list[dict]:
     """Per cohort week of the first ``checklist_started``: users who started, who completed, and the rate.
 
     A user counts in the week they first saw the checklist (if that is in the range); they count
@@ -44,7 +47,8 @@ def onboarding(engine: Engine, site: str, start: float, end: float, checklist: s
     (user, checklist) pair counts once; pass ``checklist`` for one of them.
     """
     q = select(events.c.type, events.c.user_id, events.c.at, events.c.props).where(
-        events.c.site == site, events.c.at < end, events.c.type.in_(("checklist_started", "checklist_completed")))
+        events.c.site == site, events.c.at < end, events.c.type.in_(("checklist_started", "checklist_completed")),
+        *segment.on_events(events))
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     started: dict[tuple, float] = {}
@@ -67,10 +71,12 @@ def onboarding(engine: Engine, site: str, start: float, end: float, checklist: s
     return [{"week": w, "started": s, "completed": c, "rate": _rate(c, s)} for w, (s, c) in sorted(weeks.items())]
 
 
-def nps(engine: Engine, site: str, start: float, end: float, tz: tzinfo | None = None) -> dict:
-    """NPS of the survey answers in the range, per week, with the comments (newest first)."""
+def nps(engine: Engine, site: str, start: float, end: float, tz: tzinfo | None = None,
+        segment: Segment = EVERYONE) -> dict:
+    """NPS of the survey answers in the range (``segment``'s people), per week, with the comments (newest first)."""
     q = select(events.c.at, events.c.props).where(events.c.site == site, events.c.type == "nps_answered",
-                                                  events.c.at >= start, events.c.at < end).order_by(events.c.at)
+                                                  events.c.at >= start, events.c.at < end,
+                                                  *segment.on_events(events)).order_by(events.c.at)
     with engine.connect() as conn:
         answers = [(r.at, json.loads(r.props)) for r in conn.execute(q)]
     scores = [p["score"] for _, p in answers]
@@ -87,28 +93,29 @@ def nps(engine: Engine, site: str, start: float, end: float, tz: tzinfo | None =
     }
 
 
-def overview(engine: Engine, site: str, start: float, end: float, hints: Collection[str] = ()) -> dict:
-    """The headline numbers of the range; tours started and completed leave out the ids in ``hints``
-    (a hint's ``tour_started`` is a hint shown, its ``tour_completed`` its OK)."""
-    in_events = (events.c.site == site, events.c.at >= start, events.c.at < end)
+def overview(engine: Engine, site: str, start: float, end: float, hints: Collection[str] = (),
+             encoder_for_locale: Callable[[str], Any] = lambda _: None, minutes: float = 10.0,
+             segment: Segment = EVERYONE) -> dict:
+    """The headline numbers of the range. Chat figures count the questions asked in it
+    (``outcomes.question_outcomes``: a re-ask within ``minutes``); tours started and completed
+    leave out the ids in ``hints`` (a hint's ``tour_started`` is a hint shown, its ``tour_completed`` its OK)."""
+    in_events = (events.c.site == site, events.c.at >= start, events.c.at < end, *segment.on_events(events))
     not_hints = (events.c.tour_id.not_in(list(hints)),) if hints else ()
-    in_questions = (questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end)
     with engine.connect() as conn:
         users = conn.execute(select(func.count(events.c.user_id.distinct())).where(*in_events)).scalar_one()
         tours = dict(conn.execute(select(events.c.type, func.count()).where(
             *in_events, *not_hints, events.c.type.in_(("tour_started", "tour_completed"))).group_by(events.c.type)).all())
-        outcomes = dict(conn.execute(select(questions.c.outcome, func.count()).where(*in_questions)
-                                     .group_by(questions.c.outcome)).all())
-        votes = dict(conn.execute(select(feedback.c.helpful, func.count()).where(
-            feedback.c.site == site, feedback.c.created_at >= start, feedback.c.created_at < end)
-            .group_by(feedback.c.helpful)).all())
-    asked = sum(outcomes.values())
-    cohorts = onboarding(engine, site, start, end)
-    up, down = votes.get(True, 0), votes.get(False, 0)
+    chat = outcomes.tally(outcomes.question_outcomes(engine, site, start, end, encoder_for_locale, minutes,
+                                                     segment=segment))
+    cohorts = onboarding(engine, site, start, end, segment=segment)
     return {
-        "users": users, "questions": asked, "answered_rate": _rate(outcomes.get("answered", 0), asked),
-        "no_answer": outcomes.get("no_answer", 0), "helpful_rate": _rate(up, up + down),
+        "users": users, "questions": chat["questions"], "answered": chat["answered"],
+        "answered_rate": _rate(chat["answered"], chat["questions"]), "suggested": chat["suggested"],
+        "no_answer": chat["no_answer"], "escalated": chat["escalated"],
+        "resolution_rate": _rate(chat["confirmed"], chat["questions"]),
+        "assumed_rate": _rate(chat["assumed"], chat["questions"]), "to_work_on": chat["unresolved"],
+        "ratings": chat["up"] + chat["down"], "helpful_rate": _rate(chat["up"], chat["up"] + chat["down"]),
         "onboarding_rate": _rate(sum(c["completed"] for c in cohorts), sum(c["started"] for c in cohorts)),
-        "nps": nps(engine, site, start, end)["score"],
+        "nps": nps(engine, site, start, end, segment=segment)["score"],
         "tours_started": tours.get("tour_started", 0), "tours_completed": tours.get("tour_completed", 0),
     }

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from ..db.schema import events, questions
 from ..events.types import SIGNALS
+from .segment import EVERYONE, Segment
 
 FUNNEL_TYPES = ("step_shown", "step_completed", "tour_completed", "tour_dismissed")
 
@@ -35,11 +36,12 @@ QUESTIONS_PER_STEP = 20
 StepKey = tuple[str, int, str]  # tour, version, step id
 
 
-def _rows(engine: Engine, site: str, start: float, end: float, types, tour: str | None = None):
+def _rows(engine: Engine, site: str, start: float, end: float, types, tour: str | None = None,
+          segment: Segment = EVERYONE):
     q = select(events.c.type, events.c.user_id, events.c.at, events.c.tour_id, events.c.version, events.c.step_id,
                events.c.step_index, events.c.props).where(
         events.c.site == site, events.c.at >= start, events.c.at < end, events.c.type.in_(types),
-        events.c.tour_id.is_not(None))
+        events.c.tour_id.is_not(None), *segment.on_events(events))
     if tour is not None:
         q = q.where(events.c.tour_id == tour)
     with engine.connect() as conn:
@@ -102,7 +104,8 @@ def _step_figures(step_index: int, step_id: str, visits: dict[str, _Visit]) -> d
 
 
 def tour_funnels(engine: Engine, site: str, start: float, end: float, tour: str | None = None,
-                 defined: dict[tuple[str, int], list[str]] | None = None, hints: Collection[str] = ()) -> list[dict]:
+                 defined: dict[tuple[str, int], list[str]] | None = None, hints: Collection[str] = (),
+                 segment: Segment = EVERYONE, recorded: dict[tuple[str, int], list[str]] | None = None) -> list[dict]:
     """Per tour version and step: users who reached it, completed it, drop-off, median seconds to advance.
 
     "Completed" means the user was later shown a further step, sent step_completed for it or
@@ -110,13 +113,16 @@ def tour_funnels(engine: Engine, site: str, start: float, end: float, tour: str 
     time the step was shown to the first advance. ``defined`` gives the step ids of tour versions
     as the content defines them: a defined step nobody reached gets a row with 0 users, so a funnel
     shows where everyone stopped. A tour version nobody started in the range gets no funnel, and
-    the ids in ``hints`` get none either (see ``hint_figures``).
+    the ids in ``hints`` get none either (see ``hint_figures``). ``segment``: whose events count.
+    ``recorded``: the step ids each version had when it was served (``tour_versions``), which name
+    the steps before the events and ``defined`` do.
     """
     out = []
-    for (tour_id, version), f in sorted(_funnels(_rows(engine, site, start, end, FUNNEL_TYPES, tour)).items()):
+    rows = _rows(engine, site, start, end, FUNNEL_TYPES, tour, segment)
+    for (tour_id, version), f in sorted(_funnels(rows).items()):
         if not f.steps or tour_id in hints:
             continue
-        names = dict(f.steps)
+        names = {**f.steps, **dict(enumerate((recorded or {}).get((tour_id, version), [])))}
         for index, step_id in enumerate((defined or {}).get((tour_id, version), [])):
             names.setdefault(index, step_id)
         out.append({"tour": tour_id, "version": version,
@@ -124,12 +130,24 @@ def tour_funnels(engine: Engine, site: str, start: float, end: float, tour: str 
     return out
 
 
+def _question_links(rows) -> dict[str, StepKey]:
+    """Question id -> the step it was asked on, from the widget's question_asked events."""
+    links: dict[str, StepKey] = {}
+    for r in rows:
+        if r.type == "question_asked" and r.step_id is not None:
+            qid = json.loads(r.props).get("question_id")
+            if qid:
+                links[qid] = (r.tour_id, r.version, r.step_id)
+    return links
+
+
 def _linked_questions(engine: Engine, site: str, start: float, end: float, links: dict[str, StepKey],
-                      versions: dict[tuple[str, str], int]) -> dict[StepKey, list[dict]]:
+                      versions: dict[tuple[str, str], int], segment: Segment = EVERYONE) -> dict[StepKey, list[dict]]:
     """Questions asked on each step: linked by a question_asked event, else by the ask's tour/step context."""
     q = select(questions.c.id, questions.c.question, questions.c.outcome, questions.c.created_at,
-               questions.c.tour_id, questions.c.step_id, questions.c.user_id).where(
-        questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end)
+               questions.c.tour_id, questions.c.step_id, questions.c.user_id, questions.c.top_faq_id).where(
+        questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end,
+        *segment.on_questions(questions))
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     out: dict[StepKey, list[dict]] = defaultdict(list)
@@ -139,13 +157,13 @@ def _linked_questions(engine: Engine, site: str, start: float, end: float, links
             version = versions.get((r.tour_id, r.step_id))
             key = (r.tour_id, version, r.step_id) if version is not None else None
         if key is not None:
-            out[key].append({"id": r.id, "question": r.question, "outcome": r.outcome, "at": r.created_at,
-                             "user": r.user_id or f"question:{r.id}"})
+            out[key].append({"id": r.id, "question": r.question, "outcome": r.outcome, "faq_id": r.top_faq_id,
+                             "at": r.created_at, "user": r.user_id})
     return out
 
 
 def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int = 50,
-                 hints: Collection[str] = ()) -> list[dict]:
+                 hints: Collection[str] = (), segment: Segment = EVERYONE) -> list[dict]:
     """Tour steps ranked by how stuck users got there (highest ``score`` first).
 
     For a step seen by ``n`` users (at least those who sent a signal on it)::
@@ -161,7 +179,7 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
     is how a hint is read. It is listed only when someone sent one of HINT_SIGNALS while it was
     shown, and only those signals count towards its score.
     """
-    rows = _rows(engine, site, start, end, FUNNEL_TYPES + SIGNALS)
+    rows = _rows(engine, site, start, end, FUNNEL_TYPES + SIGNALS, segment=segment)
     funnels = _funnels(rows)
     steps: dict[StepKey, dict] = {}
     for (tour, version), f in funnels.items():
@@ -169,27 +187,24 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
             steps[(tour, version, step_id)] = _step_figures(index, step_id, f.visits[index])
     counts: dict[StepKey, Counter] = defaultdict(Counter)
     users: dict[StepKey, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    links: dict[str, StepKey] = {}
+    links = _question_links(rows)
     for r in rows:
         if r.type not in SIGNALS or r.step_id is None:
             continue
         key = (r.tour_id, r.version, r.step_id)
-        if r.type == "question_asked":
-            qid = json.loads(r.props).get("question_id")
-            if qid:
-                links[qid] = key
         counts[key][r.type] += 1
         users[key][r.type].add(r.user_id)
     versions = {}
     for tour, version, step_id in sorted(steps):  # the highest version wins for unlinked questions
         versions[(tour, step_id)] = version
-    asked = _linked_questions(engine, site, start, end, links, versions)
+    asked = _linked_questions(engine, site, start, end, links, versions, segment)
     for key, found in asked.items():  # questions the widget did not report as events count too
         reported = {q["id"] for q in found} & {qid for qid, k in links.items() if k == key}
         extra = len(found) - len(reported)
         if extra > 0:
             counts[key]["question_asked"] += extra
-            users[key]["question_asked"].update(q["user"] for q in found if q["id"] not in reported)
+            users[key]["question_asked"].update(q["user"] or f"question:{q['id']}" for q in found
+                                                if q["id"] not in reported)
     out = []
     for key in set(steps) | set(counts) | set(asked):
         tour, version, step_id = key
@@ -208,13 +223,14 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
         found = sorted(asked.get(key, []), key=lambda q: -q["at"])[:QUESTIONS_PER_STEP]
         out.append({"tour": tour, "kind": "hint" if tour in hints else "tour", "version": version, **fig,
                     "signals": {s: counts[key][s] for s in SIGNALS}, "score": round(score, 1),
-                    "questions": [{"question": q["question"], "outcome": q["outcome"], "at": q["at"]} for q in found]})
+                    "questions": [{"question": q["question"], "outcome": q["outcome"], "faq_id": q["faq_id"], "at": q["at"]}
+                                  for q in found]})
     out.sort(key=lambda s: (-s["score"], -s["reached"], s["tour"], s["version"], s["step_index"] or 0, s["step"]))
     return out[:limit]
 
 
 def hint_figures(engine: Engine, site: str, start: float, end: float, hints: Collection[str],
-                 listed: Collection[str] = ()) -> list[dict]:
+                 listed: Collection[str] = (), segment: Segment = EVERYONE) -> list[dict]:
     """Per hint (all versions), distinct people who saw it, closed it (× or Escape) and acknowledged it (OK).
 
     Seen is ``step_shown``, closed ``tour_dismissed`` and acknowledged ``tour_completed`` on the
@@ -225,7 +241,7 @@ def hint_figures(engine: Engine, site: str, start: float, end: float, hints: Col
         return []
     q = select(events.c.type, events.c.tour_id, events.c.user_id).distinct().where(
         events.c.site == site, events.c.at >= start, events.c.at < end, events.c.type.in_(HINT_TYPES),
-        events.c.tour_id.in_(list(hints)))
+        events.c.tour_id.in_(list(hints)), *segment.on_events(events))
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     people: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
@@ -236,9 +252,11 @@ def hint_figures(engine: Engine, site: str, start: float, end: float, hints: Col
             for hint in sorted(set(people) | (set(listed) & set(hints)))]
 
 
-def step_users(engine: Engine, site: str, start: float, end: float, tour: str, version: int, step: str) -> list[dict]:
-    """The users who reached one step: when, how it ended (completed, dismissed, dropped) and their signals."""
-    rows = _rows(engine, site, start, end, FUNNEL_TYPES + SIGNALS, tour)
+def step_users(engine: Engine, site: str, start: float, end: float, tour: str, version: int, step: str,
+               segment: Segment = EVERYONE) -> list[dict]:
+    """The users who reached one step: when, how it ended (completed, dismissed, dropped), their signals
+    and the questions they asked there. Those who did not complete it come first, newest first within each."""
+    rows = _rows(engine, site, start, end, FUNNEL_TYPES + SIGNALS, tour, segment)
     f = _funnels(r for r in rows if r.version == version).get((tour, version))
     visits = {}
     if f is not None:
@@ -247,13 +265,19 @@ def step_users(engine: Engine, site: str, start: float, end: float, tour: str, v
     for r in rows:
         if r.type in SIGNALS and r.version == version and r.step_id == step:
             signals[r.user_id][r.type] += 1
+    key = (tour, version, step)
+    asked: dict[str, list[dict]] = defaultdict(list)
+    found = _linked_questions(engine, site, start, end, _question_links(rows), {(tour, step): version}, segment)
+    for q in sorted(found.get(key, []), key=lambda q: q["at"]):
+        if q["user"]:
+            asked[q["user"]].append({k: q[k] for k in ("at", "question", "outcome", "faq_id")})
     out = []
-    for user in set(visits) | set(signals):
+    for user in set(visits) | set(signals) | set(asked):
         v = visits.get(user)
         status = "completed" if v and v.completed else "dismissed" if v and v.dismissed else "dropped"
         out.append({"user": user, "reached_at": v.shown_at if v else None, "status": status,
-                    "signals": dict(signals.get(user, {}))})
-    out.sort(key=lambda u: (u["reached_at"] is None, u["reached_at"] or 0, u["user"] or ""))
+                    "signals": dict(signals.get(user, {})), "questions": asked.get(user, [])})
+    out.sort(key=lambda u: (u["status"] == "completed", -(u["reached_at"] or 0), u["user"] or ""))
     return out
 
 

@@ -16,7 +16,7 @@ from ..search.faq import Faq
 from ..web import identity, inputs
 from ..web.context import db, live_index, search, site_settings, stored_person
 from ..web.errors import ApiError, describe_database_error
-from . import store
+from . import alerts, store
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,19 @@ def _log_question(**values) -> str | None:
         return None
 
 
+def answer_given(row, site: str) -> dict[str, str | None]:
+    """The answer shown for a stored question (``store.question_row``): its FAQ's id, title and URL
+    (all None when it had no answer: no_answer shows none; the title and URL when there is no index)."""
+    if row.outcome == "no_answer" or not row.top_faq_id:
+        return {"answer_faq_id": None, "answer_title": None, "answer_url": None}
+    try:
+        faq = search().faq(row.top_faq_id, site)
+    except Exception:  # no index loaded: the FAQ's id alone
+        faq = None
+    return {"answer_faq_id": row.top_faq_id, "answer_title": faq.title if faq else None,
+            "answer_url": faq_url(faq, site=site) if faq else None}
+
+
 def feedback(payload: Any, site: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ApiError("the body must be a JSON object", 400, "bad_request")
@@ -199,4 +212,8 @@ def feedback(payload: Any, site: str) -> dict[str, Any]:
     body: dict[str, Any] = {"feedback_id": fid, "ok": True}
     if not helpful:
         body["escalation"] = {"support": site_settings(site)["support"] or None}
+    if not helpful and alerts.wanted(site):  # the site's CS team hears of it (docs/alerts.md)
+        asked = store.question_row(db(), site, qid)
+        alerts.negative_feedback(site, asked, answer_given(asked, site), fid, privacy.mask(comment) or None,
+                                 comment_only=earlier is not None)
     return body

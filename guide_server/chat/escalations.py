@@ -16,14 +16,13 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from flask import current_app, request
+from flask import current_app
 
 from .. import metrics
-from ..search.faq import Faq
 from ..web import identity, inputs
-from ..web.context import db, search, site_settings, stored_person
+from ..web.context import db, site_settings, stored_person
 from ..web.errors import ApiError
-from . import answers, delivery, store
+from . import alerts, answers, delivery, store
 
 REASONS = ("no_answer", "unhelpful", "other")
 MAX_MESSAGE = 2000
@@ -69,6 +68,7 @@ def create(payload: Any, site: str) -> dict[str, Any]:
     }
     row["desk_url"] = desk_url(site, row["id"])
     delivery.store(db(), row)  # stored before anything is sent: accepted is never lost
+    alerts.escalation_created(row)  # the site's CS team hears of it too, whatever its delivery
     metrics.count("guide_escalations_total", delivery=kind)
     body: dict[str, Any] = {"id": row["id"], "delivery": kind, "mailto": None}
     if kind == "webhook":
@@ -110,23 +110,12 @@ def _question(qid: Any, site: str) -> dict[str, Any]:
     row = store.question_row(db(), site, qid) if len(qid) <= 64 and inputs.storable(qid) else None
     if row is None:
         raise ApiError(f"no question {qid[:64]!r} on this site", 404, "unknown_question")
-    found.update(question_id=row.id, question=row.question, locale=row.locale)
-    if row.outcome != "no_answer" and row.top_faq_id:  # an answer or suggestions were shown; no_answer showed none
-        faq = _faq(row.top_faq_id, site)
-        found.update(answer_faq_id=row.top_faq_id, answer_title=faq.title if faq else None,
-                     answer_url=answers.faq_url(faq, site=site) if faq else None)
+    found.update(question_id=row.id, question=row.question, locale=row.locale, **answers.answer_given(row, site))
     return found
 
 
-def _faq(faq_id: str, site: str) -> Faq | None:
-    try:
-        return search().faq(faq_id, site)
-    except Exception:  # no index loaded: the escalation is stored with the FAQ's id alone
-        return None
-
-
 def desk_url(site: str, escalation_id: str) -> str:
-    return f"{request.host_url.rstrip('/')}/admin/escalations?site={quote(site, safe='')}&id={escalation_id}"
+    return f"{alerts.desk_base()}/escalations?site={quote(site, safe='')}&id={escalation_id}"
 
 
 # --- the prefilled e-mail ---------------------------------------------------------------------------

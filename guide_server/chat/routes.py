@@ -9,16 +9,17 @@ from ..web import inputs
 from ..web.context import search
 from ..web.errors import ApiError
 from ..web.sites import site_key
-from . import answers, delivery, escalations
+from . import alerts, answers, delivery, escalations
 
 bp = Blueprint("api", __name__)
 
 
 @bp.before_app_request
 def _start_sender():
-    """Escalations left pending by an earlier run (or another process) are sent again from the first
-    request on; a gunicorn worker starts it at boot (ops.worker)."""
+    """Escalations and alerts left pending by an earlier run (or another process) are sent again from
+    the first request on; a gunicorn worker starts the senders at boot (ops.worker)."""
     delivery.start(current_app._get_current_object())
+    alerts.start(current_app._get_current_object())
 
 
 @bp.post("/api/v1/ask")

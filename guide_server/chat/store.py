@@ -47,9 +47,18 @@ def questions_by_id(engine: Engine, site: str, ids: list[str]) -> dict[str, str]
                                  .where(questions.c.site == site, questions.c.id.in_(ids))).all())
 
 
+def question_wordings(engine: Engine, site: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The text and locale of the questions with these ids on ``site`` (the review desk teaches FAQs with them)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(questions.c.id, questions.c.question, questions.c.locale)
+                            .where(questions.c.site == site, questions.c.id.in_(ids))).all()
+    return {r.id: (r.question, r.locale) for r in rows}
+
+
 def question_row(engine: Engine, site: str, question_id: str):
-    """The stored question with this id on ``site`` (its text, locale, outcome and top FAQ), or None."""
+    """The stored question with this id on ``site`` (its text, locale, outcome, top FAQ and where it was
+    asked), or None."""
     with engine.connect() as conn:
         return conn.execute(select(questions.c.id, questions.c.question, questions.c.locale, questions.c.outcome,
-                                   questions.c.top_faq_id)
+                                   questions.c.top_faq_id, questions.c.url, questions.c.tour_id, questions.c.step_id)
                             .where(questions.c.id == question_id, questions.c.site == site)).one_or_none()

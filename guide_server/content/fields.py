@@ -14,6 +14,13 @@ from .selectors import selector_problem
 Text = dict[str, str]  # locale -> text; "*" when one text serves every locale
 
 
+def pick(text: Text | None, locale: str) -> str | None:
+    """The variant for ``locale``; else the text for every locale; else the first variant."""
+    if not text:
+        return None
+    return text.get(locale) or text.get("*") or next(iter(text.values()))
+
+
 
 class LineMap(dict):
     """A mapping that knows its own line and the line of each key."""

@@ -45,6 +45,29 @@ def load_folder(folder: Path, suffixes: tuple[str, ...], parse: Parse, prefix: s
     return items, errors
 
 
+def settle(candidate: dict[str, T], good: dict[str, T], changed: set[str], check: Check,
+           prefix: str) -> list[ContentError]:
+    """Run ``check`` over ``candidate`` (file -> item) until it passes: each file it blames falls back
+    to its version in ``good``, or is left out when that was already tried or there is none.
+    Unchanged files go first, so a clash across files is blamed on the file just edited.
+    ``candidate`` is changed in place; returns the errors found on the way."""
+    errors: list[ContentError] = []
+    while True:
+        order = sorted(candidate, key=lambda rel: (rel in changed, rel))
+        problems = check([candidate[rel] for rel in order])
+        errors.extend(problems)
+        moved = False  # stays False when the errors name no file of the set: nothing more to do
+        for rel in dict.fromkeys(exc.path.removeprefix(prefix) for exc in problems):
+            fallback = good.get(rel)
+            if fallback is not None and candidate.get(rel) is not fallback:
+                candidate[rel], moved = fallback, True
+            elif rel in candidate:
+                del candidate[rel]
+                moved = True
+        if not moved:
+            return errors
+
+
 class LiveFolder(Generic[T]):
     """The parsed items of one folder, re-read as files change; see the module's docstring.
 
@@ -57,6 +80,7 @@ class LiveFolder(Generic[T]):
         self.folder = Path(folder)
         self.suffixes, self.parse, self.check, self.prefix, self.what = suffixes, parse, check, prefix, what
         self.errors: list[str] = []
+        self.problems: list[ContentError] = []  # the same errors, with their file and line
         self.version = 0  # grows with every change of ``items``
         self._items: list[T] = []
         self._stamps: dict[str, tuple] | None = None
@@ -90,28 +114,16 @@ class LiveFolder(Generic[T]):
                     candidate[rel] = self._good[rel]
             else:
                 candidate[rel] = parsed
-        while True:
-            # Unchanged files go first, so a clash across files is blamed on the file just edited.
-            order = sorted(candidate, key=lambda rel: (rel in changed, rel))
-            problems = self.check([candidate[rel] for rel in order])
-            if not problems:
-                break
-            errors.extend(problems)
-            for exc in problems:
-                rel = exc.path.removeprefix(self.prefix)
-                good = self._good.get(rel)
-                if good is not None and candidate.get(rel) is not good:
-                    candidate[rel] = good
-                else:
-                    candidate.pop(rel, None)
+        errors.extend(settle(candidate, self._good, changed, self.check, self.prefix))
         self._good = candidate
         self._items = [candidate[rel] for rel in sorted(candidate)]
         self._stamps = stamps
         self.version += 1
-        messages = list(dict.fromkeys(str(e) for e in errors))
+        unique = list({str(e): e for e in errors}.values())
+        messages = [str(e) for e in unique]
         if messages and messages != self.errors:
             log.error("content/%s has %d error(s); serving the last good version of those files:\n%s",
                       self.prefix.rstrip("/"), len(messages), "\n".join(messages))
         elif changed or len(before) != len(stamps):
             log.info("loaded %d %s", len(self._items), self.what)
-        self.errors = messages
+        self.errors, self.problems = messages, unique

@@ -88,6 +88,29 @@ escalations = Table(
     Index("ix_escalations_due", "delivery_status", "next_attempt_at"),
 )
 
+# Notifications to a site's CS team (chat.alerts): escalation.created, feedback.negative and the
+# daily or weekly digest, one row per channel (webhook | slack | email), stored rendered before they
+# are sent by the same claim/lease/retry rules as escalations (chat.outbox). ``dedupe`` is unique: a
+# digest of one period, or the alert of one 👎, is inserted once by whichever process gets there first.
+alerts = Table(
+    "alerts", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(32), nullable=False),  # escalation.created | feedback.negative | digest.daily | digest.weekly
+    Column("channel", String(8), nullable=False),  # webhook | slack | email
+    Column("target", Text, nullable=False),  # the URL, or the e-mail addresses (comma-separated)
+    Column("dedupe", String(200), unique=True),  # NULL: no other row can be the same notification
+    Column("body", Text, nullable=False),  # JSON: what is sent (the e-mail's subject, text and HTML)
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float),  # due (pending) or leased to a sender until then (being sent)
+    Column("last_error", Text),
+    Column("delivered_at", Float),
+    Index("ix_alerts_site_created", "site", "created_at"),
+    Index("ix_alerts_due", "status", "next_attempt_at"),
+)
+
 # --- guidance: what each user did with tours, checklists and surveys -----------------------------
 
 user_traits = Table(
@@ -137,6 +160,19 @@ tour_events = Table(
     Column("action", String(16), nullable=False),
     Column("url", Text),
     Column("created_at", Float, nullable=False, index=True),
+)
+
+# Each version of each tour as the server first served it: the fingerprint of its steps (their
+# ids, in order, and the tour's kind) and the steps with their titles (JSON), so a change of steps
+# under the same ``version`` is refused (guidance.versions) and a funnel shows each version's steps.
+tour_versions = Table(
+    "tour_versions", metadata,
+    Column("tour_id", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("steps", Text, nullable=False),  # JSON list of {"id", "title": {locale: text}}
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
 )
 
 people = Table(

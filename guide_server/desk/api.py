@@ -18,8 +18,9 @@ from ..web.errors import ApiError, error_response
 from ..web.inputs import json_body
 from . import auth
 from . import figures as fig
-from .drafts import DraftError, DraftExists, draft_from_questions
+from .drafts import DraftError
 from .roles import CONTACT, WRITE
+from .teach import after_teaching, propose_draft, teach_faq
 from .web import audit, audit_refusal, authorize, needs
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
@@ -69,7 +70,9 @@ def _answer(q: fig.Query, **figures):
 @bp.get("/overview")
 def overview():
     q = _query()
-    return _answer(q, overview=fig.overview(q))
+    earlier = q.previous()
+    return _answer(q, overview=fig.overview(q), previous={"from": earlier.first.isoformat(), "to": earlier.last.isoformat(),
+                                                          "overview": fig.overview(earlier)})
 
 
 @bp.get("/funnels")
@@ -90,7 +93,8 @@ def stuck_points():
 def step_users():
     q = _query()
     tour, version, step = fig.step_params(request.args)
-    return _answer(q, tour=tour, version=version, step=step, users=fig.step_users(q, tour, version, step))
+    dropped = fig.int_param(request.args, "dropped", 0, 0, 1) == 1
+    return _answer(q, tour=tour, version=version, step=step, users=fig.step_users(q, tour, version, step, dropped))
 
 
 @bp.get("/users/<user>/timeline")
@@ -98,13 +102,22 @@ def timeline(user: str):
     q = _query()
     if len(user) > fig.MAX_TEXT_PARAM:
         raise fig.bad("the user id is too long")
-    return jsonify({"site": q.site, "user": user, "timeline": fig.user_timeline(q.site, user)})
+    # with the user page's profile: traits and locale, questions with the FAQ given, tour progress
+    return jsonify({"site": q.site, **fig.user_profile(q.site, user), "timeline": fig.user_timeline(q.site, user)})
 
 
 @bp.get("/unanswered")
 def unanswered():
+    """The questions to work on, grouped by meaning (the desk's page of that name)."""
     q = _query()
-    return _answer(q, groups=fig.unanswered(q))
+    return _answer(q, groups=fig.work_groups(q))
+
+
+@bp.get("/questions")
+def questions():
+    """Every question of the period, newest first, with its outcome, what followed it and its resolution."""
+    q = _query()
+    return _answer(q, questions=[a.to_dict() for a in reversed(fig.question_outcomes(q))])
 
 
 @bp.get("/feedback")
@@ -147,15 +160,30 @@ def drafts():
     if not all(isinstance(v, str) for v in fields.values()):
         raise fig.bad("'locale', 'title' and 'slug' must be strings")
     try:
-        path, n = draft_from_questions(db(), Path(current_app.config["CONTENT_DIR"]), site, fields["locale"],
-                                       fields["slug"], fields["title"], ids, f"token {g.desk_access.name}")
-    except DraftExists as exc:
-        raise ApiError(f"a draft {exc} exists already; choose another slug", 409, "draft_exists") from None
+        where, n = propose_draft(site, fields["locale"], fields["slug"], fields["title"], ids, f"token {g.desk_access.name}")
     except DraftError as exc:
-        raise fig.bad(str(exc)) from None
-    written = f"faq/{fields['locale']}/drafts/{path.name}"
-    audit("draft", site=site, file=written, questions=n)
-    return jsonify({"site": site, "path": written, "questions": n}), 201
+        raise ApiError(str(exc), exc.status, exc.code, exc.details or None) from None
+    audit("draft", site=site, file=where, questions=n)
+    return jsonify({"site": site, "path": where, "questions": n}), 201
+
+
+@bp.post("/teach")
+@needs(WRITE)
+def teach():
+    """Teach an FAQ the wordings of questions of a site, as the desk's "Answer with this FAQ" does
+    (a token with --write); ``hash``, when given, must be the file's sha256 as last seen."""
+    body = json_body()
+    site = fig.site_param(body, g.desk_access)
+    g.desk_site = site
+    ids, faq_id, expected = body.get("question_ids"), body.get("faq_id"), body.get("hash")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise fig.bad("'question_ids' must be a list of question ids (from GET /api/v1/admin/unanswered)")
+    if not isinstance(faq_id, str) or not faq_id or not (expected is None or isinstance(expected, str)):
+        raise fig.bad("'faq_id' must be an FAQ's id, and 'hash' a string when given")
+    taught = teach_faq(Path(current_app.config["CONTENT_DIR"]), site, faq_id, ids, expected)
+    started = after_teaching(taught, site, f"token {g.desk_access.name}")
+    return jsonify({"site": site, "faq_id": taught.faq_id, "file": taught.file, "added": taught.added,
+                    "rebuilding": started})
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -16,6 +16,8 @@ ACTIONS = (
     "login", "login_failed", "logout",  # the desk's sign-in form
     "export", "draft", "denied",  # CSV downloads, FAQ drafts, refusals (role or site)
     "preview",  # an editor's preview link to a customer's page (desk/preview.py)
+    "teach",  # wordings added to an FAQ's questions from the desk (desk/teach.py)
+    "find_user",  # the desk's user search (the pseudonym found, never the app's id)
     "token_used",  # a request to /api/v1/admin/ with a token
     "account_created", "password_reset", "account_changed", "account_removed",  # `guide create-admin`, `guide admins`
     "token_created", "token_revoked",  # `guide create-admin-token`, `revoke-admin-token`

@@ -42,7 +42,7 @@ def funnel_svg(uid: str, tour: str, version: int, steps: list[dict], t: Callable
     height = top + chart_h + 64
     most = max([s["reached"] for s in steps] + [1])
     title = t("chart.funnel_title", tour=tour, version=version)
-    desc = "; ".join(t("chart.funnel_step", n=s["step_index"] + 1, step=s["step"], reached=s["reached"],
+    desc = "; ".join(t("chart.funnel_step", n=s["step_index"] + 1, step=_name(s), reached=s["reached"],
                        completed=s["completed"], dropoff=_pct(s["dropoff"])) for s in steps) or t("empty")
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="gd-chart" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" aria-labelledby="{uid}-t {uid}-d">',
@@ -59,19 +59,24 @@ def funnel_svg(uid: str, tour: str, version: int, steps: list[dict], t: Callable
         h_done = chart_h * s["completed"] / most
         cx = x + bar_w / 2
         out.append(f'<g class="gd-step" data-step="{escape(s["step"])}" data-reached="{s["reached"]}" '
-                   f'data-completed="{s["completed"]}"><title>{escape(s["step"])}</title>')
+                   f'data-completed="{s["completed"]}"><title>{escape(_name(s))}</title>')
         out.append(f'<rect x="{x:.1f}" y="{base - h_reached:.1f}" width="{bar_w}" height="{h_reached:.1f}" fill="{REACHED}"/>')
         out.append(f'<rect x="{x + 8:.1f}" y="{base - h_done:.1f}" width="{bar_w - 16}" height="{h_done:.1f}" fill="{COMPLETED}"/>')
         out.append(f'<text class="gd-count" x="{cx:.1f}" y="{base - h_reached - 6:.1f}" text-anchor="middle" '
                    f'font-weight="bold">{s["reached"]}</text>')
         out.append(f'<text x="{cx:.1f}" y="{base + 16}" text-anchor="middle">{s["step_index"] + 1}. '
-                   f'{escape(_short(s["step"]))}</text>')
+                   f'{escape(_short(s.get("step_title") or s["step"]))}</text>')
         out.append(f'<text class="gd-drop" x="{cx:.1f}" y="{base + 32}" text-anchor="middle" fill="{DROP}">'
                    f'{escape(t("chart.dropoff", pct=_pct(s["dropoff"])))}</text>')
         out.append(f'<text x="{cx:.1f}" y="{base + 48}" text-anchor="middle" fill="{MUTED}">'
                    f'{escape(t("chart.completed_n", n=s["completed"]))}</text></g>')
     out.append(f'<line x1="{left}" y1="{base}" x2="{width - left}" y2="{base}" stroke="{MUTED}"/></g></svg>')
     return Markup("".join(out))
+
+
+def _name(step: dict) -> str:
+    """A step as people read it: its title with its id, or the id alone."""
+    return f"{step['step_title']} ({step['step']})" if step.get("step_title") else step["step"]
 
 
 def nps_svg(uid: str, weeks: list[dict], t: Callable[..., str]) -> Markup:

@@ -9,28 +9,30 @@ with ``?format=csv&table=<name>``. What each role may open is ``roles``; ``web.a
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
+from ..content.rules import LOCALES
 from ..web.context import db
-from ..web.errors import ApiError
+from ..web.inputs import person_id
 from . import audit as audit_log
 from . import auth
 from . import figures as fig
 from . import tables as tab
+from .banner import banner_context
 from .charts import funnel_svg, nps_svg
-from .drafts import DraftError, DraftExists, draft_from_questions, suggest_slug
+from .drafts import suggest_slug
 from .figures import Query, bad
 from .roles import CONTACT, MANAGE, READ, WRITE
 from .tables import TableData
-from .web import audit, authorize, current_access, current_admin, needs, require_login, t, visible_sites, web_hooks
+from .web import audit, authorize, current_access, current_admin, needs, require_login, safe_next, t, tv, visible_sites, web_hooks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 bp.before_request(require_login)  # first: an anonymous POST is refused before its CSRF token is even read
 bp.before_request(authorize)  # then the role: a viewer's POST is refused whatever it carries
 web_hooks(bp)
+bp.context_processor(banner_context)  # content errors and broken selectors, for editors and admins
 
 NAV = (("admin.overview", "nav.overview"), ("admin.funnels", "nav.funnels"), ("admin.stuck", "nav.stuck"),
        ("admin.unanswered", "nav.unanswered"), ("admin.feedback", "nav.feedback"),
@@ -52,7 +54,9 @@ def csv_url(table: str, **narrow) -> str:
     args = {k: v for k, v in request.args.items() if k not in ("format", "table")}
     if "admin_query" in g:  # the figures on the page, even when its dates were the defaults
         args.update(g.admin_query.params())
-    return url_for(request.endpoint, **(request.view_args or {}), **{**args, **narrow}, format="csv", table=table)
+    # g.desk_page: a refused form re-renders its page under the form's URL (desk/teach.py)
+    return url_for(g.get("desk_page") or request.endpoint, **(request.view_args or {}), **{**args, **narrow},
+                   format="csv", table=table)
 
 
 def respond(template: str, q: Query | None, tables: list[TableData], narrow: dict | None = None, **context):
@@ -79,16 +83,23 @@ def respond(template: str, q: Query | None, tables: list[TableData], narrow: dic
     nav = NAV + (CONTACT_NAV if access.may(CONTACT) else ()) + (EDITOR_NAV if access.may(WRITE) else ()) + \
         (ADMIN_NAV if access.may(MANAGE) else ())
     return render_template(template, q=q, tables=by_name, nav=nav, admin=current_admin(), access=access,
-                           sites=visible_sites(), **context)
+                           sites=visible_sites(), trait_choices=fig.trait_choices(q.site) if q else [],
+                           LOCALES=LOCALES, MAX_TRAITS=fig.MAX_TRAITS, **context)
 
 
 @bp.get("/")
 def overview():
     q = query()
     kpis = fig.overview(q)
+    earlier = q.previous()  # the same number of days just before: each KPI card shows the change
     top = fig.stuck_points(q, limit=5)
     return respond("admin/overview.html", q, [tab.overview_table(kpis), _linked_stuck(q, top), tab.hints_table(fig.hints(q))],
-                   kpis=kpis)
+                   kpis=kpis, minutes=_minutes(), earlier=earlier, before=fig.overview(earlier))
+
+
+def _minutes() -> str:
+    """RESOLUTION_MINUTES as the desk's texts say it (10, not 10.0)."""
+    return f"{current_app.config['RESOLUTION_MINUTES']:g}"
 
 
 @bp.get("/funnels")
@@ -126,50 +137,58 @@ def stuck():
 def step():
     q = query()
     tour, version, step_id = fig.step_params(request.args)
+    dropped = fig.int_param(request.args, "dropped", 0, 0, 1) == 1
     point = next((p for p in fig.stuck_points(q, limit=10_000)
                   if p["tour"] == tour and p["version"] == version and p["step"] == step_id), None)
-    users = tab.step_users_table(fig.step_users(q, tour, version, step_id), lambda k: t(f"col.signal_{k}"))
+    users = tab.step_users_table(fig.step_users(q, tour, version, step_id, dropped_only=dropped),
+                                 lambda k: t(f"col.signal_{k}"), tv)
     for row in users.rows:
         row["_link:user"] = url_for("admin.user", **q.params(), user=row["user"])
     asked = tab.questions_table(point["questions"] if point else [])
-    return respond("admin/step.html", q, [users, asked], point=point, tour=tour, version=version, step_id=step_id,
-                   keep={"tour": tour, "version": version, "step": step_id})
+    keep = {"tour": tour, "version": version, "step": step_id}
+    title = fig.step_titles(q.site).get((tour, step_id))
+    return respond("admin/step.html", q, [users, asked], narrow={"dropped": 1 if dropped else None}, point=point,
+                   tour=tour, version=version, step_id=step_id, step_name=f"{title} ({step_id})" if title else step_id,
+                   dropped=dropped, keep={**keep, **({"dropped": 1} if dropped else {})},
+                   switch_url=url_for("admin.step", **q.params(), **keep, **({} if dropped else {"dropped": 1})))
 
 
 @bp.get("/user")
 def user():
     q = query()
     pseudonym = fig.text_param(request.args, "user")
-    events = tab.timeline_table(fig.user_timeline(q.site, pseudonym))
-    return respond("admin/user.html", q, [events], user=pseudonym, keep={"user": pseudonym})
+    profile = fig.user_profile(q.site, pseudonym)
+    tables = [tab.timeline_table(fig.user_timeline(q.site, pseudonym)), tab.user_traits_table(profile),
+              tab.user_questions_table(profile), tab.user_tours_table(profile)]
+    return respond("admin/user.html", q, tables, user=pseudonym, profile=profile, keep={"user": pseudonym})
+
+
+@bp.post("/user/find")
+@needs(READ)  # a look-up, not a change: viewers may search too
+def find_user():
+    """The user search: the app's own id comes in a POST body (never in a URL an access log keeps),
+    is pseudonymised as ingest does, and the answer is a redirect to that person's page."""
+    q = fig.parse_query(request.form, current_access())
+    app_id = person_id(request.form.get("app_id"), "app_id")
+    if app_id is None:
+        raise bad("'app_id' is required: the user id your app knows (or a browser's anonymous id)", "bad_app_id")
+    anonymous = request.form.get("kind") == "anon"
+    found = fig.find_person(q.site, app_id, anonymous)
+    audit("find_user", site=q.site, found=found is not None, anonymous=anonymous, user=found)
+    if found is None:
+        flash(t("user.not_found", site=visible_sites()[q.site].get("name") or q.site))
+        return redirect(safe_next(request.form.get("next")), 303)
+    return redirect(url_for("admin.user", **q.params(), user=found), 303)
 
 
 @bp.get("/unanswered")
 def unanswered():
+    """Questions to work on: every unresolved question, grouped by meaning, with what the bot did."""
     q = query()
-    groups = fig.unanswered(q)
+    groups = fig.work_groups(q)
     for group in groups:
-        group["slug"] = suggest_slug(group["label"])
-    return respond("admin/unanswered.html", q, [tab.unanswered_table(groups)], groups=groups)
-
-
-@bp.post("/unanswered/draft")
-@needs(WRITE)
-def draft():
-    q = fig.parse_query(request.form, current_access())
-    locale = request.form.get("locale", "")
-    try:
-        path, n = draft_from_questions(db(), Path(current_app.config["CONTENT_DIR"]), q.site, locale,
-                                       request.form.get("slug", ""), request.form.get("title", ""),
-                                       request.form.getlist("question_id"), current_admin().name)
-    except DraftExists as exc:
-        raise ApiError(t("draft.exists", path=str(exc)), 409, "draft_exists") from None
-    except DraftError as exc:
-        raise bad(str(exc)) from None
-    written = f"faq/{locale}/drafts/{path.name}"
-    audit("draft", site=q.site, file=written, questions=n)
-    flash(t("draft.written", path=written, n=n))
-    return redirect(url_for("admin.unanswered", **q.params()), 303)
+        group["slug"] = suggest_slug(group["label"], group["examples"])
+    return respond("admin/unanswered.html", q, [tab.unanswered_table(groups)], groups=groups, minutes=_minutes())
 
 
 @bp.get("/feedback")
@@ -178,9 +197,11 @@ def feedback():
     faqs = fig.faq_feedback(q)
     table = tab.feedback_table(faqs)
     for row in table.rows:
-        row["_link:faq_id"] = url_for("help.help_page", faq_id=row["faq_id"])
-    table.columns[0].link = True
-    return respond("admin/feedback.html", q, [table, tab.feedback_comments_table(faqs)], faqs=faqs)
+        if row["faq_id"]:
+            row["_link:faq_id"] = url_for("help.help_page", faq_id=row["faq_id"])
+    next(c for c in table.columns if c.key == "faq_id").link = True
+    totals = {k: sum(f[k] for f in faqs) for k in ("shown", "up", "down")}
+    return respond("admin/feedback.html", q, [table, tab.feedback_comments_table(faqs)], faqs=faqs, totals=totals)
 
 
 @bp.get("/onboarding")
@@ -209,7 +230,7 @@ def escalations():
             row["_link:who"] = url_for("admin.user", **q.params(), user=item["user"])
         if item["answer"]:
             row["_link:answer"] = item["answer"]["url"] or url_for("help.help_page", faq_id=item["answer"]["faq_id"])
-    return respond("admin/escalations.html", q, [table], items=items, one=escalation_id,
+    return respond("admin/escalations.html", q, [table, tab.alerts_table(fig.alerts(q))], items=items, one=escalation_id,
                    keep={"id": escalation_id} if escalation_id else None)
 
 

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from flask import current_app, make_response, redirect, request
 
+from ..content.fields import pick
 from ..content.rules import visible_to
 from ..web import preview as preview_token
 from ..web.context import tours
@@ -29,9 +30,7 @@ MAX_URL = 2000
 
 
 def _title(text: dict | None, lang: str) -> str:
-    if not text:
-        return ""
-    return text.get(lang) or text.get("*") or next(iter(text.values()))
+    return pick(text, lang) or ""
 
 
 def items_of(site: str, lang: str) -> list[dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 
 from flask import Response
 
+from ..analytics.outcomes import REASONS
 from ..events.types import SIGNALS
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"); tab and CR start one too.
@@ -51,9 +53,11 @@ def col(key: str, kind: str = "text", label: str | None = None, link: bool = Fal
     return Column(key, label or f"col.{key}", kind, link)
 
 
-OVERVIEW_KINDS = {"users": "int", "questions": "int", "answered_rate": "pct", "no_answer": "int",
-                  "helpful_rate": "pct", "onboarding_rate": "pct", "nps": "num", "tours_started": "int",
-                  "tours_completed": "int"}
+OVERVIEW_KINDS = {"users": "int", "questions": "int", "answered": "int", "answered_rate": "pct", "suggested": "int",
+                  "no_answer": "int",
+                  "escalated": "int", "resolution_rate": "pct", "assumed_rate": "pct", "to_work_on": "int",
+                  "ratings": "int", "helpful_rate": "pct", "onboarding_rate": "pct", "nps": "num",
+                  "tours_started": "int", "tours_completed": "int"}
 
 
 def overview_table(data: dict) -> TableData:
@@ -65,7 +69,7 @@ def overview_table(data: dict) -> TableData:
 def funnel_table(funnels: list[dict]) -> TableData:
     rows = [{"tour": f["tour"], "version": f["version"], **s} for f in funnels for s in f["steps"]]
     return TableData("funnels", [col("tour"), col("version", "int"), col("step_index", "int"), col("step"),
-                                 col("reached", "int"), col("completed", "int"), col("dropoff", "pct"),
+                                 col("step_title"), col("reached", "int"), col("completed", "int"), col("dropoff", "pct"),
                                  col("median_advance_s", "secs")], rows)
 
 
@@ -82,7 +86,7 @@ def stuck_table(points: list[dict]) -> TableData:
                      **{f"signal_{s}": p.get("signals", {}).get(s, 0) for s in SIGNALS}})
     return TableData("stuck-points", [
         col("rank", "int"), col("score", "num"), col("tour"), col("version", "int"), col("step", link=True),
-        col("reached", "int"), col("completed", "int"), col("dropoff", "pct"), col("median_advance_s", "secs"),
+        col("step_title"), col("reached", "int"), col("completed", "int"), col("dropoff", "pct"), col("median_advance_s", "secs"),
         *[col(f"signal_{s}", "int") for s in SIGNALS]], rows)
 
 
@@ -92,33 +96,75 @@ def broken_targets_table(rows: list[dict]) -> TableData:
                                         col("missing", "int"), col("reached", "int"), col("share", "pct")], list(rows))
 
 
-def step_users_table(users: list[dict], signal_name: Callable[[str], str] = str) -> TableData:
-    # the page names the signals in its language; the CSV ("_csv:" wins there) keeps their codes
-    rows = [{**u, "signals": _signal_list(u.get("signals"), signal_name), "_csv:signals": _signal_list(u.get("signals"))}
-            for u in users]
+def step_users_table(users: list[dict], signal_name: Callable[[str], str] = str,
+                     outcome_name: Callable[[str], str] = str) -> TableData:
+    """Who reached a step, with their signals and the questions they asked there; the page names signals
+    and outcomes in its language, the CSV ("_csv:" wins there) keeps their codes."""
+    rows = [{**u, "signals": _signal_list(u.get("signals"), signal_name), "_csv:signals": _signal_list(u.get("signals")),
+             "questions": _question_list(u.get("questions"), outcome_name),
+             "_csv:questions": _question_list(u.get("questions"))} for u in users]
     return TableData("step-users", [col("user", link=True), col("reached_at", "time"), col("status", "code"),
-                                    col("signals", "list")], rows)
+                                    col("signals", "list"), col("questions", "list")], rows)
+
+
+def _question_list(asked, outcome_name: Callable[[str], str] = str) -> list[str]:
+    """Each question as "text (outcome → FAQ id)"."""
+    return [f"{q['question']} ({outcome_name(q['outcome'])}{' → ' + q['faq_id'] if q.get('faq_id') else ''})"
+            for q in asked or []]
 
 
 def questions_table(questions: list[dict], name: str = "step-questions") -> TableData:
-    return TableData(name, [col("at", "time"), col("question"), col("outcome", "code")], list(questions))
+    """Questions with what the bot gave: the outcome and the FAQ (the answer, or the first suggestion)."""
+    return TableData(name, [col("at", "time"), col("question"), col("outcome", "code"), col("faq_id")], list(questions))
 
 
 def timeline_table(events: list[dict]) -> TableData:
     rows = [{**e, "detail": _detail(e.get("detail"))} for e in events]
-    return TableData("timeline", [col("at", "time"), col("type", "code"), col("tour"), col("step"), col("url"),
-                                   col("detail")], rows)
+    return TableData("timeline", [col("at", "time"), col("type", "code"), col("tour"), col("step"), col("step_title"),
+                                   col("url"), col("detail")], rows)
+
+
+def user_traits_table(profile: dict) -> TableData:
+    """The identified traits of one user, one row each, and their locale (analytics.people)."""
+    rows = [{"name": name, "value": value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}
+            for name, value in sorted(profile["traits"].items())]
+    return TableData("user-traits", [col("name", label="col.trait"), col("value")], rows)
+
+
+def user_questions_table(profile: dict) -> TableData:
+    """One user's questions, newest first: what the bot did and the FAQ it gave."""
+    return TableData("user-questions", [col("at", "time"), col("question"), col("outcome", "code"), col("faq_id"),
+                                        col("tour"), col("step")], list(profile["questions"]))
+
+
+def user_tours_table(profile: dict) -> TableData:
+    """One user's progress per tour version (the step they are on counts from 1)."""
+    rows = [{**p, "step_number": p["step"] + 1} for p in profile["tours"]]
+    return TableData("user-tours", [col("tour"), col("version", "int"), col("status", "code"),
+                                    col("step_number", "int"), col("updated_at", "time"), col("completed_at", "time")],
+                     rows)
 
 
 def unanswered_table(groups: list[dict]) -> TableData:
-    return TableData("unanswered", [col("label"), col("count", "int"), col("locale"), col("examples", "list"),
-                                    col("pages", "list")], list(groups))
+    """The questions to work on, a row per group: how many for each reason, and what the bot answered with."""
+    rows = [{**g, **{f"reason_{r}": g.get("reasons", {}).get(r, 0) for r in REASONS},
+             "answers": [_answered_with(a) for a in g.get("answers", [])]} for g in groups]
+    return TableData("unanswered", [col("label"), col("count", "int"), col("locale"),
+                                    *[col(f"reason_{r}", "int") for r in REASONS], col("answers", "list"),
+                                    col("examples", "list"), col("pages", "list")], rows)
+
+
+def _answered_with(a: dict) -> str:
+    """"faq-id (0.79) ×2 👎1 ↻1": an FAQ given as the answer, its confidence, times, 👎 and re-asks."""
+    marks = [f"×{a['count']}"] + [f"{sign}{a[k]}" for k, sign in (("not_helpful", "👎"), ("reasked", "↻")) if a.get(k)]
+    return f"{a['faq_id']} ({a['confidence']:.2f}) " + " ".join(marks)
 
 
 def feedback_table(faqs: list[dict]) -> TableData:
-    rows = [{**f, "title": f.get("title") or "", "helpful_share": (f["up"] / (f["up"] + f["down"])) if f["up"] + f["down"] else None,
+    rows = [{**f, "faq_id": f.get("faq_id") or "", "title": f.get("title") or "",
+             "helpful_share": (f["up"] / (f["up"] + f["down"])) if f["up"] + f["down"] else None,
              "comment_count": len(f.get("comments") or [])} for f in faqs]
-    return TableData("feedback", [col("faq_id"), col("title"), col("shown", "int"), col("up", "int"),
+    return TableData("feedback", [col("outcome", "code"), col("faq_id"), col("title"), col("shown", "int"), col("up", "int"),
                                   col("down", "int"), col("helpful_share", "pct"), col("comment_count", "int")], rows)
 
 
@@ -126,10 +172,16 @@ def feedback_comments_table(faqs: list[dict]) -> TableData:
     rows = []
     for f in faqs:
         for c in f.get("comments") or []:
-            c = c if isinstance(c, dict) else {"comment": c}
-            rows.append({"faq_id": f["faq_id"], "at": c.get("at"), "helpful": _helpful(c.get("helpful")),
-                         "comment": c.get("comment") or c.get("text") or ""})
-    return TableData("feedback-comments", [col("faq_id"), col("at", "time"), col("helpful", "code"), col("comment")], rows)
+            rows.append({"outcome": f.get("outcome"), "faq_id": f.get("faq_id") or "", "at": c.get("at"),
+                         "helpful": _helpful(c.get("helpful")), "question": c.get("question") or "",
+                         "comment": c.get("comment") or ""})
+    return TableData("feedback-comments", [col("outcome", "code"), col("faq_id"), col("question"), col("at", "time"),
+                                           col("helpful", "code"), col("comment")], rows)
+
+
+def alerts_table(items: list[dict]) -> TableData:
+    return TableData("alerts", [col("at", "time"), col("kind", "code"), col("channel", "code"), col("status", "code"),
+                                col("attempts", "int"), col("last_error"), col("delivered_at", "time")], list(items))
 
 
 def escalations_table(items: list[dict]) -> TableData:

@@ -17,12 +17,11 @@ from ..web.context import db
 from ..web.errors import ApiError
 from . import audit as audit_log
 from . import auth
-from .i18n import LANGS, has, translate
+from .i18n import LANG_COOKIE, LANGS, current_lang, has, translate
 from .roles import NEEDS, READ, WRITE, Access
 
 bp = Blueprint("admin_session", __name__, url_prefix="/admin", static_folder="static")  # static: no login needed
 
-LANG_COOKIE = "guide_admin_lang"
 CSRF_FIELD = "csrf_token"
 
 
@@ -56,13 +55,6 @@ def web_hooks(blueprint: Blueprint) -> None:
 
 
 # --- language ------------------------------------------------------------------------------------
-
-def current_lang() -> str:
-    if "admin_lang" not in g:
-        chosen = request.cookies.get(LANG_COOKIE)
-        g.admin_lang = chosen if chosen in LANGS else (request.accept_languages.best_match(LANGS) or LANGS[0])
-    return g.admin_lang
-
 
 def t(key: str, **values) -> str:
     return translate(key, current_lang(), **values)
@@ -248,13 +240,20 @@ def _html_error(exc):
         status, detail = exc.code or 500, exc.description
     known = {"csrf": "error.csrf", "too_long": "error.too_long"}
     if isinstance(exc, ApiError) and has(f"error.{exc.code}"):  # the desk's own refusals, in the reader's language
-        message = t(f"error.{exc.code}", **{k: tv(v) for k, v in (exc.details or {}).items()})
+        message = refusal_text(exc)
     elif detail in known:
         message = t(known[detail])
     else:
         message = detail if isinstance(exc, ApiError) else t(f"error.{status}")
     # g.admin, not current_admin(): an error page must not query a database that may be the error
     return render_template("admin/error.html", status=status, message=message, admin=g.get("admin")), status
+
+
+def refusal_text(err: ApiError) -> str:
+    """What the desk says of a refusal: its words in the reader's language when the desk has them."""
+    if has(f"error.{err.code}"):
+        return t(f"error.{err.code}", **{k: tv(v) for k, v in (err.details or {}).items()})
+    return err.message
 
 
 # --- formatting (Jinja filters, also used for CSV cells) -----------------------------------------

@@ -64,10 +64,12 @@ def _props_checks(kind: str, p: dict) -> None:
         _text(p, "checklist")
     if kind == "checklist_task_completed":
         _text(p, "task")
-    if kind in ("question_asked", "answer_feedback"):
+    if kind in ("question_asked", "answer_feedback", "answer_opened"):
         _text(p, "question_id", limit=64)
     if kind == "answer_feedback" and not isinstance(p.get("helpful"), bool):
         raise _bad("props.helpful must be true or false")
+    if kind == "answer_opened":
+        _opened(p)
     if kind == "nps_answered":
         _whole(p.get("score"), "props.score", 0, 10)
         _text(p, "comment", required=False, limit=inputs.MAX_PROP_TEXT)
@@ -84,6 +86,15 @@ def _props_checks(kind: str, p: dict) -> None:
         _text(p, "selector", required=False, limit=inputs.MAX_PROP_TEXT)
     if kind == "back_forth":
         _text(p, "other_step")
+
+
+def _opened(p: dict) -> None:
+    """``answer_opened``: which FAQ of an answer was opened, its cited source or a suggestion (by rank)."""
+    _text(p, "faq_id")
+    if p.get("which") not in ("source", "suggestion"):
+        raise _bad("props.which must be 'source' or 'suggestion'")
+    if p["which"] == "suggestion":
+        _whole(p.get("rank"), "props.rank", 0, 10)
 
 
 def validate_event(raw: Any, now: float) -> dict:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from ..content.live import LiveFolder, load_folder
 from ..content.rules import ContentError
 from .surveys import Survey, check_surveys, parse_survey
 from .tours import Item, TourSet, check_collection, parse_item
+from .versions import VersionBook, read_recorded
 
 SUFFIXES = (".yml", ".yaml", ".md")  # tours may be Markdown with front matter; surveys are YAML
 
@@ -23,20 +26,41 @@ def load_surveys(surveys_dir: Path) -> tuple[list[Survey], list[ContentError]]:
 
 
 class TourLibrary:
-    """The live TourSet of content/tours/: every ``current()`` re-reads only the files that changed."""
+    """The live TourSet of content/tours/: every ``current()`` re-reads only the files that changed.
 
-    def __init__(self, tours_dir: Path):
-        self.folder = LiveFolder(tours_dir, SUFFIXES, parse_item, check_collection, "tours/", "tour(s) and checklist(s)")
+    With ``engine``, each tour version served is recorded in ``tour_versions`` and a file whose
+    steps changed under a recorded version is refused like a broken one (``versions``)."""
+
+    def __init__(self, tours_dir: Path, engine: Engine | None = None):
+        self.book = VersionBook(engine) if engine is not None else None
+        check = check_collection if self.book is None else self._check
+        self.folder = LiveFolder(tours_dir, SUFFIXES, parse_item, check, "tours/", "tour(s) and checklist(s)")
         self._set, self._version = TourSet(), -1
+
+    def _check(self, items: list[Item]) -> list[ContentError]:
+        return check_collection(items) + self.book.check(items)
 
     @property
     def errors(self) -> list[str]:
         return self.folder.errors
 
+    @property
+    def problems(self) -> list[ContentError]:
+        return self.folder.problems
+
+    def recorded(self) -> dict[tuple[str, int], list[dict]]:
+        """The steps (ids and titles) of every tour version recorded, by (tour id, version); none
+        without a database. Raises SQLAlchemyError when the database fails."""
+        if self.book is None:
+            return {}
+        return {key: r.steps for key, r in read_recorded(self.book.engine).items()}
+
     def current(self) -> TourSet:
         items = self.folder.current()
         if self._version != self.folder.version:  # a race only builds the same set twice
             self._set, self._version = TourSet.of(items), self.folder.version
+            if self.book is not None:
+                self.book.record(items)
         return self._set
 
     def status(self) -> dict:

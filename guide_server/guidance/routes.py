@@ -8,6 +8,7 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from .. import privacy
+from ..content.fields import pick
 from ..content.rules import visible_to
 from ..web import identity, inputs
 from ..web import preview as preview_token
@@ -28,7 +29,7 @@ from .targeting import (
     tasks_satisfied,
     tours_for_page,
 )
-from .tours import Checklist, Tour, TourSet, pick
+from .tours import Checklist, Tour, TourSet
 
 bp = Blueprint("tours", __name__)
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from ..content.fields import Fields, LineMap, Text, load_yaml
+from ..content.fields import Fields, LineMap, Text, load_yaml, pick
 from ..content.rules import ContentError, decode
 from ..db.schema import people, survey_state
 from ..db.upsert import upsert
 from .targeting import Page, Visitor, applies
-from .tours import Match, pick, read_match, read_sites
+from .tours import Match, read_match, read_sites
 
 KINDS = ("nps",)
 FIELDS = ("id", "kind", "question", "comment_prompt", "sites", "match", "after_days", "every_days", "later_days")

@@ -97,6 +97,7 @@ class Tour:
     refs: list[tuple[str, int, str]] = field(default_factory=list, repr=False)  # (tour id, line, field)
     id_line: int = 1
     draft: bool = False  # `draft: true`: never served to users, only in an editor's preview
+    version_line: int = 1  # where `version:` is (else the id's line): a change of steps is blamed there
 
 
 @dataclass
@@ -144,13 +145,6 @@ class TourSet:
     @classmethod
     def of(cls, items: list[Item]) -> TourSet:
         return cls({i.id: i for i in items if isinstance(i, Tour)}, {i.id: i for i in items if isinstance(i, Checklist)})
-
-
-def pick(text: Text | None, locale: str) -> str | None:
-    """The variant for ``locale``; else the text for every locale; else the first variant."""
-    if not text:
-        return None
-    return text.get(locale) or text.get("*") or next(iter(text.values()))
 
 
 def trait_value(value) -> str:
@@ -364,7 +358,7 @@ def parse_item(raw: bytes, relpath: str) -> Item:
         _unique([s.id for s in steps], raw_steps, relpath, "step")
     return Tour(item_id, kind, f.integer("version", 1, 1), f.text("title"), priority, read_sites(f), match,
                 _trigger(f), f.choice("frequency", FREQUENCIES, "once"), steps, relpath, refs, f.line("id"),
-                draft=_draft(f))
+                draft=_draft(f), version_line=f.line("version") if "version" in data else f.line("id"))
 
 
 def _md_steps(f: Fields, body: str, body_line: int, relpath: str, source: list[str]) -> list[TourStep]:

@@ -6,9 +6,11 @@
   with ``Retry-After`` and the reasons (a readiness probe or load balancer health check).
 - ``GET /api/v1/health``: what an operator reads: ``ok``, ``degraded`` (serving, with reasons:
   a broken build refused, an older build served, content errors, the database not answering)
-  or ``unavailable`` (503: no index to answer from). ``warnings`` and ``broken_targets`` name the
-  tour steps whose selector finds nothing for many people (TARGET_MISSING_ALERT): a problem of a
-  customer's page, not of this service, so the status and readiness stay as they are.
+  or ``unavailable`` (503: no index to answer from). ``content_errors`` lists every broken FAQ,
+  tour and survey file (``web.problems``: file, line, message), each also a line of ``warnings``.
+  ``warnings`` and ``broken_targets`` also name the tour steps whose selector finds nothing for
+  many people (TARGET_MISSING_ALERT): a problem of a customer's page, not of this service, so the
+  status and readiness stay as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..db.engine import write_problem
 from ..desk import figures
 from ..search.errors import IndexUnavailable
 from ..web.context import live_index, services
+from ..web.problems import content_problems
 from . import lifecycle
 
 bp = Blueprint("health", __name__)
@@ -130,15 +133,21 @@ def readyz():
 def health():
     tours = services().tours.status()
     fatal, problems, details = _index_state()
+    content = content_problems()
     if fatal:
-        return jsonify({"status": "unavailable", "error": fatal, "reasons": [f"index: {fatal}"], "tours": tours}), 503
+        return jsonify({"status": "unavailable", "error": fatal, "reasons": [f"index: {fatal}"], "tours": tours,
+                        "content_errors": content}), 503
     db_problem = database_problem(services().db)
     if db_problem:
         problems.append(db_problem)
     problems += [f"tours: {e}" for e in tours["errors"]]
+    problems += [f"content: {e['file']}:{e['line']}: {e['message']}" for e in content
+                 if not e["file"].startswith("tours/")]
     if lifecycle.draining():
         problems.append("draining: the process is stopping")
     warnings, broken = _target_warnings() if not db_problem else ([], [])
+    warnings = [f"content error: {e['file']}:{e['line']}: {e['message']}" for e in content] + warnings
     body = {"status": "degraded" if problems else "ok", "reasons": problems, "warnings": warnings,
-            "broken_targets": broken, **details, "tours": tours, "index": live_index().status()}
+            "content_errors": content, "broken_targets": broken, **details, "tours": tours,
+            "index": live_index().status()}
     return jsonify(body)

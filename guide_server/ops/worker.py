@@ -16,7 +16,7 @@ import threading
 
 from gunicorn.workers.gthread import ThreadWorker
 
-from ..chat import delivery, hub
+from ..chat import alerts, delivery, hub
 from . import lifecycle, rotation
 
 ADOPT = "guide.adopt_socket"
@@ -37,8 +37,9 @@ class Worker(ThreadWorker):
         super().load_wsgi()
         app = self.wsgi
         self.rotation = rotation.start_in_worker(self, app)
-        if hasattr(app, "config"):  # escalations still to send, from before a restart: sent from this worker too
+        if hasattr(app, "config"):  # escalations and alerts still to send, from before a restart: sent from here too
             delivery.start(app)
+            alerts.start(app)
 
         def wsgi(environ, start_response):
             sock = environ.get("gunicorn.socket")

@@ -29,9 +29,10 @@ from pathlib import Path
 from ..content.rules import LOCALES
 from .encoders import get_encoder, parse_specs
 from .errors import BuildError, IndexCorrupt, IndexMismatch, IndexUnavailable, SearchError
-from .faq import load_content, parse_faq
+from .faq import check_changed_last, parse_faq, read_content
 from .index import LocaleIndex, folder_key
 from .integrity import MANIFEST, BuildFiles, checksums, files_of, mismatched
+from .problems import publishable, record_problems
 
 log = logging.getLogger(__name__)
 
@@ -212,11 +213,18 @@ class _Previous:
         listed = self.files.of(locale) if self.files is not None else None
         return listed if listed and self._intact.get(locale) else {}
 
-    def resolve(self, items: list, cache: LocaleIndex | None, faq_dir: Path) -> list:
-        """``items`` with every stand-in the old index cannot supply parsed from its file again."""
-        return [parse_faq((faq_dir / f.path).read_bytes(), f.path)
-                if isinstance(f, _Known) and (cache is None or cache.faqs.find(f.hash, f.id, f.path) is None) else f
-                for f in items]
+    def resolve(self, items: list, cache: LocaleIndex | None, faq_dir: Path, held: set[str]) -> list:
+        """``items`` with every stand-in the old index cannot supply parsed from its file again; a
+        file ``held`` back is left out instead (its file is not the version the stand-in is of)."""
+        out = []
+        for f in items:
+            if isinstance(f, _Known) and (cache is None or cache.faqs.find(f.hash, f.id, f.path) is None):
+                if f.path in held:
+                    log.warning("%s: its published version is not in the previous build: left out", f.path)
+                    continue
+                f = parse_faq((faq_dir / f.path).read_bytes(), f.path)
+            out.append(f)
+        return out
 
     def index(self, locale: str) -> LocaleIndex | None:
         if locale not in self.usable_locales():
@@ -260,15 +268,24 @@ def _build_lock(index_dir: Path):
 
 
 def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: bool | None = None,
-          keep: int = 2, memory: BuildMemory | None = None) -> dict:
+          keep: int = 2, memory: BuildMemory | None = None, hold_back: bool = False) -> dict:
     """Build the index for ``content_dir`` into ``index_dir`` and make it live; returns the manifest.
-    ``memory`` (see BuildMemory) carries the indexes of one build into the next."""
+    ``memory`` (see BuildMemory) carries the indexes of one build into the next. A content error
+    fails the build (BuildError), or with ``hold_back`` keeps only the broken files out (see
+    ``problems``: the manifest's ``content_errors`` and ``held_back`` name them). Either way the
+    errors are recorded for the server (``problems.record_problems``)."""
     started = time.perf_counter()
     with _build_lock(index_dir):
         prev = _Previous(index_dir, memory)
         seen: dict[str, list] = {}
-        faqs, errors = load_content(content_dir / "faq", prev.known, prev.stamps(), seen)
-        if errors:
+        faqs, errors, fresh = read_content(content_dir / "faq", prev.known, prev.stamps(), seen)
+        if hold_back:
+            faqs, errors, held = publishable(faqs, errors, fresh, prev.known)
+            seen.update({path: prev.stamps()[path] for path in held if path in prev.stamps()})
+        else:
+            errors, held = errors + check_changed_last(faqs, fresh), set()
+        record_problems(index_dir, errors, held)
+        if errors and not hold_back:
             raise BuildError(errors)
         by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
         specs_of = {loc: parse_specs(models[loc]) for loc, items in by_locale.items() if items}
@@ -290,7 +307,10 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                         kept[locale] = prev.indexes[locale]
                     continue
                 cache = prev.index(locale)
-                items = prev.resolve(items, cache, content_dir / "faq")
+                items = prev.resolve(items, cache, content_dir / "faq", held)
+                if len(items) < len(by_locale[locale]):  # a held-back file the old build could not supply
+                    kept_paths = {f.path for f in items}
+                    faqs = [f for f in faqs if f.locale != locale or f.path in kept_paths]
                 bars = []
 
                 def start_bar(total, locale=locale, bars=bars):
@@ -332,6 +352,8 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                                      "lines": {k: v for k, v in f.lines.items() if k in ("id", "related")}} for f in faqs},
                 "file_stamps": {f.path: seen[f.path] for f in faqs},
                 "views_embedded": embedded,
+                "content_errors": [str(e) for e in errors],
+                "held_back": sorted(held),
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
             (tmp / MANIFEST).write_text(_manifest_text(manifest), encoding="utf-8")

@@ -163,14 +163,29 @@ def check_collection(faqs: list[Faq]) -> list[ContentError]:
 
 def load_content(faq_dir: Path, cache: dict[str, Faq] | None = None, stamps: dict[str, list] | None = None,
                  seen: dict[str, list] | None = None) -> tuple[list[Faq], list[ContentError]]:
-    """Parse every FAQ under ``faq_dir``.
+    """Parse every FAQ under ``faq_dir`` and check them together (``read_content``, then
+    ``check_collection`` with the files taken from ``cache`` first: a clash is blamed on the file
+    that changed since, not on the published one)."""
+    faqs, errors, fresh = read_content(faq_dir, cache, stamps, seen)
+    return faqs, errors + check_changed_last(faqs, fresh)
+
+
+def check_changed_last(faqs: list, fresh: set[str]) -> list[ContentError]:
+    """``check_collection`` with the files in ``fresh`` (just edited) after the others."""
+    return check_collection(sorted(faqs, key=lambda f: f.path in fresh))  # stable: file order within each
+
+
+def read_content(faq_dir: Path, cache: dict[str, Faq] | None = None, stamps: dict[str, list] | None = None,
+                 seen: dict[str, list] | None = None) -> tuple[list[Faq], list[ContentError], set[str]]:
+    """Every FAQ under ``faq_dir`` that parses, the errors of those that do not, and the paths
+    parsed anew (not taken from ``cache``).
 
     ``cache`` maps file hash to an already parsed record; ``stamps`` maps a path to
     ``[size, mtime_ns, hash]`` from the last build, so an untouched file is not even read.
     ``seen`` is filled with the same for this run (stamped before reading, so a file
     edited during the build is read again next time).
     """
-    faqs, errors = [], []
+    faqs, errors, fresh = [], [], set()
     for rel in faq_files(faq_dir):
         stamp = file_stamp(faq_dir / rel)
         known = (stamps or {}).get(rel)
@@ -187,9 +202,9 @@ def load_content(faq_dir: Path, cache: dict[str, Faq] | None = None, stamps: dic
         if cached is not None and cached.path == rel:
             faqs.append(cached)
             continue
+        fresh.add(rel)
         try:
             faqs.append(parse_faq(raw, rel))
         except ContentError as exc:
             errors.append(exc)
-    errors.extend(check_collection(faqs))
-    return faqs, errors
+    return faqs, errors, fresh

@@ -41,11 +41,13 @@ def add(engine, user: str, *evs) -> None:
     assert out["accepted"] == len(evs) and not out["rejected"], out
 
 
-def add_question(engine, qid, text, outcome, at, top=None, tour=None, step=None, user=None, url=None, locale="ja"):
+def add_question(engine, qid, text, outcome, at, top=None, tour=None, step=None, user=None, url=None, locale="ja",
+                 confidence=0.5):
     with engine.begin() as conn:
         conn.execute(insert(schema.questions).values(
             id=qid, site="demo", created_at=at, channel="http", locale=locale, question=text, outcome=outcome,
-            top_faq_id=top, confidence=0.5, url=url, tour_id=tour, step_id=step, user_id=pid(user) if user else None))
+            top_faq_id=top, confidence=confidence, url=url, tour_id=tour, step_id=step,
+            user_id=pid(user) if user else None))
 
 
 def add_feedback(engine, qid, helpful, at, comment=None):
@@ -173,10 +175,13 @@ def test_faq_feedback_counts_answers_votes_and_comments(engine):
     add_feedback(engine, "q6", True, t + 12, "助かりました")
     add_feedback(engine, "q7", False, t + 13, "どれも違う")
     rows = chat.faq_feedback(engine, "demo", START, END, titles={send: "請求書をメールで送付するには？"})
-    assert [(r["faq_id"], r["shown"], r["up"], r["down"]) for r in rows] == [(send, 3, 1, 1), (plans, 1, 1, 0)]
-    assert rows[0]["title"] == "請求書をメールで送付するには？" and rows[1]["title"] is None
-    assert rows[0]["comments"] == [{"comment": "違う記事でした", "helpful": False, "at": t + 11}]
-    assert [c["comment"] for c in rows[1]["comments"]] == ["助かりました"]
+    # a suggestion list is rated as a whole: one row for every suggested question, whatever came first
+    assert [(r["outcome"], r["faq_id"], r["shown"], r["up"], r["down"]) for r in rows] == [
+        ("answered", send, 3, 1, 1), ("suggested", None, 1, 0, 1), ("answered", plans, 1, 1, 0)]
+    assert rows[0]["title"] == "請求書をメールで送付するには？" and rows[2]["title"] is None
+    assert rows[0]["comments"] == [{"comment": "違う記事でした", "helpful": False, "at": t + 11, "question": "請求書をメールで"}]
+    assert [c["comment"] for c in rows[1]["comments"]] == ["どれも違う"]  # a 👎 on suggestions is not lost
+    assert [c["comment"] for c in rows[2]["comments"]] == ["助かりました"]
 
 
 def onboarding_fixture(engine):
@@ -247,7 +252,10 @@ def test_overview_headline_numbers(engine):
     got = overview.overview(engine, "demo", START, END)
     assert got == {
         "users": 5 + 6 + 7,  # u1-u5 (u6 only outside the range), c1-c6 (c6 completed inside), n1-n7
-        "questions": 3, "answered_rate": 0.3333, "no_answer": 1, "helpful_rate": 0.3333,
+        "questions": 3, "answered": 1, "answered_rate": 0.3333, "suggested": 1, "no_answer": 1, "escalated": 0,
+        # q3 confirmed by its 👍; q1 (no answer, 👎) and q2 (suggested, none opened, 👎) unresolved
+        "resolution_rate": 0.3333, "assumed_rate": 0.0, "to_work_on": 2,
+        "ratings": 3, "helpful_rate": 0.3333,  # every rating, on a no-answer and a suggestion too
         "onboarding_rate": 0.6, "nps": 14.3, "tours_started": 5, "tours_completed": 1,
     }
 

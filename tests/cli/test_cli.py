@@ -80,14 +80,19 @@ class _Lines:
             raise AssertionError(f"no output for {timeout}s; stderr: {''.join(self.stderr)[-2000:]}") from None
 
 
+def start_watch(content, out) -> tuple[subprocess.Popen, _Lines]:
+    """``index_builder.py --watch`` as a child process, and its output."""
+    proc = subprocess.Popen([sys.executable, "index_builder.py", "--content", str(content), "--out", str(out),
+                             "--quiet", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    return proc, _Lines(proc)
+
+
 def test_watch_rebuilds_when_a_file_changes(small_content, tmp_path):
     from guide_server.search.builder import load_indexes
 
     out = tmp_path / "idx"
-    proc = subprocess.Popen([sys.executable, "index_builder.py", "--content", str(small_content), "--out", str(out),
-                             "--quiet", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    lines = _Lines(proc)
+    proc, lines = start_watch(small_content, out)
     try:
         assert lines.next().startswith("built ")
         assert lines.next().startswith("watching ")

@@ -24,7 +24,7 @@ connect("sqlite:///" + sys.argv[1])
 
 EVERY_TABLE = {"questions", "feedback", "user_traits", "tour_progress", "checklist_tasks", "tour_events", "people",
                "survey_state", "events", "admin_users", "admin_sessions", "admin_tokens", "admin_login_failures",
-               "admin_lockouts", "admin_audit", "escalations", "alembic_version"}
+               "admin_lockouts", "admin_audit", "escalations", "tour_versions", "alerts", "alembic_version"}
 
 
 def test_the_database_is_whole_whatever_was_imported_first(tmp_path):

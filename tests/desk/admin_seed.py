@@ -11,6 +11,7 @@ answer, u4 rage-clicks and closes the tour; u1 and u2 go on. On step 2 u1 finish
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import time
@@ -24,7 +25,7 @@ from guide_server.db.schema import questions
 from guide_server.desk.auth import create_admin, create_token
 from guide_server.privacy import pseudonymise
 from guide_server.web.context import services
-from tests.support import ROOT
+from tests.support import ROOT, LiveServer
 
 SITE = "demo"
 TOUR = "first-invoice"
@@ -156,6 +157,23 @@ def make_app(tmp_path, **overrides):
     })
 
 
+def seeded_app(tmp_path, **overrides):
+    """The app with the seeded week (``app.seeded``: what ``seed`` returns) and the admin account."""
+    app = make_app(tmp_path, **overrides)
+    app.seeded = seed(app)
+    make_admin(app)
+    return app
+
+
+def signed_in(app, lang: str | None = None):
+    """A test client logged in as the admin, reading the desk in ``lang`` when given."""
+    client = app.test_client()
+    assert login(client).status_code == 303
+    if lang:
+        client.get(f"/admin/lang/{lang}")
+    return client
+
+
 def csrf_of(resp) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', resp.get_data(as_text=True))
     assert m, "no CSRF field on the page"
@@ -166,3 +184,15 @@ def login(client, name: str = ADMIN, password: str = PASSWORD, ip: str = "127.0.
     token = csrf_of(client.get("/admin/login"))
     return client.post("/admin/login", data={"csrf_token": token, "name": name, "password": password, "next": next},
                        environ_base={"REMOTE_ADDR": ip})
+
+
+@contextlib.contextmanager
+def served(app):
+    """``app`` over real HTTP (``tests.support.LiveServer``, with ``.app``), closed with its services after."""
+    server = LiveServer(app)
+    server.app = app
+    try:
+        yield server
+    finally:
+        server.stop()
+        services(app).close()

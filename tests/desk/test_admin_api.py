@@ -15,7 +15,7 @@ from guide_server.web.context import services
 from .admin_seed import EXPECTED, SITE, STUCK_QUESTION, TOUR, UNANSWERED_JA, login, make_admin, make_app, make_token, seed
 
 ENDPOINTS = ["overview", "funnels", "stuck-points", f"stuck-points/users?tour={TOUR}&version=1&step=new-button",
-             "users/{u3}/timeline", "unanswered", "feedback", "onboarding", "nps"]
+             "users/{u3}/timeline", "unanswered", "questions", "feedback", "onboarding", "nps"]
 
 
 @pytest.fixture
@@ -103,7 +103,8 @@ def test_stuck_points_are_the_desks_figures(app, api):
         from flask import request
 
         q = parse_query(request.args, Access("bi", "token", "viewer", None))
-    assert body["stuck_points"] == tour_figures.stuck_points(services(app).db, SITE, q.start, q.end)
+    untitled = [{k: v for k, v in p.items() if k != "step_title"} for p in body["stuck_points"]]  # the desk adds titles
+    assert untitled == tour_figures.stuck_points(services(app).db, SITE, q.start, q.end)
 
 
 def test_limit_and_the_other_figures(api):

@@ -133,7 +133,8 @@ def test_funnel_svg_carries_the_right_counts(desk):
     assert "ステップ2 new-button: 到達 4人、完了 2人、離脱 50%" in desc
     # the table alternative has the same numbers
     table = re.search(r'<table id="table-funnels">.*?</table>', html, re.S).group(0)
-    assert re.findall(r'<td class="k-int">(\d+)</td><td class="k-text">new-button</td><td class="k-int">(\d+)</td><td class="k-int">(\d+)</td>', table) == [("1", "4", "2")]
+    assert re.findall(r'<td class="k-int">(\d+)</td><td class="k-text">new-button</td><td class="k-text"></td>'
+                      r'<td class="k-int">(\d+)</td><td class="k-int">(\d+)</td>', table) == [("1", "4", "2")]  # no title
 
 
 def test_funnel_svg_escapes_step_names_and_draws_empty_tours():
@@ -238,7 +239,7 @@ def test_every_table_downloads_as_csv_with_a_bom(app, desk):
 def test_csv_holds_the_figures_and_guards_against_formulas(desk):
     rows = list(csv.reader(io.StringIO(desk.get("/admin/stuck?format=csv").data.decode("utf-8-sig"))))
     assert rows[0][:5] == ["rank", "score", "tour_id", "version", "step_id"]  # English: test_exports.py
-    assert rows[1][4] == "new-button" and rows[1][5:8] == ["4", "2", "0.5"]  # drop-off as a fraction
+    assert rows[1][4:6] == ["new-button", ""] and rows[1][6:9] == ["4", "2", "0.5"]  # no title; drop-off a fraction
     comments = desk.get("/admin/feedback?format=csv&table=feedback-comments").data.decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(comments)) for c in row]
     assert "'" + INJECTION in cells and INJECTION not in cells

@@ -20,26 +20,32 @@ from .admin_seed import SITE, TOUR, _send, login, make_admin, make_app, seed
 OTHER_TOUR = "export-settings"
 
 CSV_COLUMNS = {
-    "overview": ["users", "questions", "answered_rate", "no_answer", "helpful_rate", "onboarding_rate", "nps",
-                 "tours_started", "tours_completed"],
-    "funnels": ["tour_id", "version", "step_index", "step_id", "reached", "completed", "drop_off_rate",
+    "overview": ["users", "questions", "answered", "answered_rate", "suggested", "no_answer", "escalated", "resolution_rate",
+                 "assumed_rate", "to_work_on", "ratings", "helpful_rate", "onboarding_rate", "nps", "tours_started",
+                 "tours_completed"],
+    "funnels": ["tour_id", "version", "step_index", "step_id", "step_title", "reached", "completed", "drop_off_rate",
                 "median_advance_s"],
     "hints": ["hint_id", "seen", "dismissed", "acknowledged"],
-    "stuck-points": ["rank", "score", "tour_id", "version", "step_id", "reached", "completed", "drop_off_rate",
+    "stuck-points": ["rank", "score", "tour_id", "version", "step_id", "step_title", "reached", "completed", "drop_off_rate",
                      "median_advance_s", "signal_idle", "signal_rage_click", "signal_back_forth",
                      "signal_question_asked", "signal_chat_opened", "signal_page_left", "signal_target_missing"],
     "broken-targets": ["tour_id", "step_id", "target", "missing", "reached", "missing_rate"],
-    "step-users": ["user", "reached_at", "status", "signals"],
-    "step-questions": ["at", "question", "outcome"],
-    "timeline": ["at", "type", "tour_id", "step_id", "url", "detail"],
-    "unanswered": ["label", "count", "locale", "examples", "pages"],
-    "feedback": ["faq_id", "title", "shown", "up", "down", "helpful_rate", "comment_count"],
-    "feedback-comments": ["faq_id", "at", "helpful", "comment"],
+    "step-users": ["user", "reached_at", "status", "signals", "questions"],
+    "step-questions": ["at", "question", "outcome", "faq_id"],
+    "timeline": ["at", "type", "tour_id", "step_id", "step_title", "url", "detail"],
+    "user-traits": ["name", "value"],
+    "user-questions": ["at", "question", "outcome", "faq_id", "tour_id", "step_id"],
+    "user-tours": ["tour_id", "version", "status", "step_number", "updated_at", "completed_at"],
+    "unanswered": ["label", "count", "locale", "reason_no_answer", "reason_none_opened", "reason_not_helpful",
+                   "reason_reasked", "reason_escalated", "answers", "examples", "pages"],
+    "feedback": ["outcome", "faq_id", "title", "shown", "up", "down", "helpful_rate", "comment_count"],
+    "feedback-comments": ["outcome", "faq_id", "question", "at", "helpful", "comment"],
     "onboarding": ["week", "started", "completed", "completion_rate"],
     "nps-weeks": ["week", "score", "responses"],
     "nps-comments": ["at", "score", "comment"],
     "escalations": ["at", "reason", "message", "who", "question", "answer", "url", "tour_step", "delivery",
                     "delivery_status", "attempts", "last_error"],
+    "alerts": ["at", "kind", "channel", "status", "attempts", "last_error", "delivered_at"],
     "accounts": ["name", "role", "sites", "created_at", "last_login_at"],
     "tokens": ["name", "can_write", "sites", "created_at", "last_used_at"],
     "audit": ["at", "action", "actor", "actor_kind", "site", "ip", "detail"],
@@ -126,7 +132,7 @@ def test_csv_values_are_raw(desk):
     top = dict(zip(rows[0], rows[1]))
     assert top["step_id"] == "new-button" and top["drop_off_rate"] == "0.5"  # a fraction, not "50" or "50.0%"
     comments = _rows(desk.get("/admin/feedback?format=csv&table=feedback-comments"))
-    assert {r[2] for r in comments[1:]} == {"helpful", "not_helpful"}  # codes, not words
+    assert {r[comments[0].index("helpful")] for r in comments[1:]} == {"helpful", "not_helpful"}  # codes, not words
     questions = _rows(desk.get(f"/admin/step?tour={TOUR}&version=1&step=new-button&format=csv&table=step-questions"))
     at = questions[1][0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", at), at  # ISO 8601, UTC

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from guide_server.content.fields import pick
 from guide_server.content.rules import ContentError
 from guide_server.guidance.library import TourLibrary, load_tours
 from guide_server.guidance.targeting import (
@@ -18,7 +19,7 @@ from guide_server.guidance.targeting import (
     page_of,
     tours_for_page,
 )
-from guide_server.guidance.tours import Checklist, Tour, TourSet, check_collection, parse_item, pick
+from guide_server.guidance.tours import Checklist, Tour, TourSet, check_collection, parse_item
 from tests.support import ROOT
 
 FULL_TOUR = """\

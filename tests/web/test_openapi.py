@@ -66,6 +66,7 @@ VALID = {
     "/api/v1/track": {"site": "demo", "user": "u-1", "name": "invoice_created"},
     "/demo/session": {"plan": "pro"},
     "/api/v1/admin/drafts": {"site": "demo", "question_ids": ["q" * 32], "locale": "en", "title": "T", "slug": "t"},
+    "/api/v1/admin/teach": {"site": "demo", "faq_id": "ja-billing-plans", "question_ids": ["q" * 32]},
 }
 
 
@@ -139,7 +140,8 @@ def test_a_question_holding_nul_or_a_lone_surrogate_is_refused(client, question)
 
 
 # The question ids of VALID name no stored question: what the handler says once it looked them up.
-LOOKED_UP = {"/api/v1/feedback": "no question", "/api/v1/admin/drafts": "no questions to draft from"}
+LOOKED_UP = {"/api/v1/feedback": "no question", "/api/v1/admin/drafts": "none of these questions was asked",
+             "/api/v1/admin/teach": "none of these questions was asked"}
 
 
 @pytest.mark.parametrize("path", VALID)

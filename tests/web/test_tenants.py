@@ -417,12 +417,15 @@ DESK = [
     DeskProbe("admin_api.step_users", "/api/v1/admin/stuck-points/users?site={site}&" + STEP),
     DeskProbe("admin_api.timeline", "/api/v1/admin/users/{pseudonym}/timeline?site={site}"),
     DeskProbe("admin_api.unanswered", "/api/v1/admin/unanswered?site={site}"),
+    DeskProbe("admin_api.questions", "/api/v1/admin/questions?site={site}"),
     DeskProbe("admin_api.feedback", "/api/v1/admin/feedback?site={site}"),
     DeskProbe("admin_api.onboarding", "/api/v1/admin/onboarding?site={site}", shows_b=False),
     DeskProbe("admin_api.nps", "/api/v1/admin/nps?site={site}"),
     DeskProbe("admin_api.escalations", "/api/v1/admin/escalations?site={site}"),
 ]
 DESK_WRITES = {"admin.draft", "admin_api.drafts"}  # test_drafts_take_no_question_of_another_site
+DESK_WRITES |= {"admin.teach", "admin_api.teach"}  # test_teaching_takes_no_faq_or_question_of_another_site
+DESK_WRITES |= {"admin.find_user"}  # test_the_user_search_finds_each_sites_own_person
 DESK_WRITES |= {"admin.preview"}  # tests/guidance/test_preview.py: test_only_editors_of_the_site_get_a_preview
 DESK_ADMIN_ONLY = {"admin.accounts": "/admin/accounts", "admin.audit_page": "/admin/audit"}
 
@@ -515,6 +518,38 @@ def test_drafts_take_no_question_of_another_site(tenants, desk):
         assert resp.status_code == status, resp.get_data(as_text=True)
         assert leaked(reply(resp, "")) == []
     assert not list(drafts.glob(f"{slug}*"))
+
+
+def test_teaching_takes_no_faq_or_question_of_another_site(tenants, desk):
+    faqs = Path(tenants.app.config["CONTENT_DIR"]) / "faq"
+    before = {p: p.read_bytes() for p in faqs.rglob("*.md")}
+    ids = [tenants.ids["unanswered"], tenants.ids["question"]]
+    page = desk["ed-a"].get("/admin/unanswered?site=demo").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # B's site refused; B's FAQ unknown to A; A's FAQ with B's questions: none found
+    for site, faq, status in ((B, "ja-public-related", 403), (A, "ja-b-only", 404), (A, "ja-public-related", 400)):
+        resp = desk["token-a"].post("/api/v1/admin/teach", json={"site": site, "faq_id": faq, "question_ids": ids})
+        assert resp.status_code == status, resp.get_data(as_text=True)
+        assert leaked(reply(resp, faq)) == []  # the FAQ id asked for may be named back
+        resp = desk["ed-a"].post("/admin/teach", data={"csrf_token": csrf, "site": site, "faq": faq, "hash": "0" * 64,
+                                                      "question_id": ids, "page": "admin.unanswered"})
+        assert resp.status_code == status, resp.get_data(as_text=True)
+        assert leaked(reply(resp, faq)) == []
+    assert {p: p.read_bytes() for p in faqs.rglob("*.md")} == before
+
+
+def test_the_user_search_finds_each_sites_own_person(tenants, desk):
+    page = desk["ed-a"].get(f"/admin/?site={A}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": csrf, "app_id": USER, "kind": "user", "next": "/admin/"}
+    refused = desk["ed-a"].post("/admin/user/find", data={**form, "site": B})
+    assert refused.status_code == 403 and leaked(reply(refused, USER), DESK_MARKERS) == []
+    found = desk["ed-a"].post("/admin/user/find", data={**form, "site": A})
+    assert found.status_code == 303  # the same id on A is another person, A's own
+    mine = pseudonymise(services(tenants.app).pseudonym_key, A, USER)
+    assert f"user={mine}" in found.headers["Location"] and tenants.ids["pseudonym"] not in found.headers["Location"]
+    shown = reply(desk["ed-a"].get(found.headers["Location"]), found.headers["Location"])
+    assert shown.status == 200 and leaked(shown, DESK_MARKERS) == [], shown.text
 
 
 # --- every route is probed, or says why it needs no probe ---------------------------------------------

@@ -7,7 +7,9 @@
 // (35-transport.js), shell (45-shell.js), reflow (50-position.js), during (10-state.js), startTour (70-run.js);
 // talk (50-chat.js).
 // A link that opens in a new tab; only its text when the address is not one a link may have (safeUrl).
-const link = (url, text, cls) => (safeUrl(url) ? h('a', { href: url, class: cls, target: '_blank', rel: 'noopener' }, text) : h('span', null, text));
+// opened: called when the user opens it (a click, or a middle click: a new tab), for the figures.
+const link = (url, text, cls, opened) => (safeUrl(url) ? h('a', { href: url, class: cls, target: '_blank', rel: 'noopener',
+  onclick: opened, onauxclick: opened && ((e) => e.button === 1 && opened()) }, text) : h('span', null, text));
 
 const panel = (() => {
   let box = null; // the dialog once opened (kept while closed, so the chat's log stays), or null
@@ -27,7 +29,8 @@ const panel = (() => {
         h('button', { class: 'bk', type: 'button', hidden: true, onclick: () => home() }, '‹'),
         h('h2', { id: 'gph' }), h('button', { class: 'x', type: 'button', onclick: close }, '×')),
       view,
-      h('form', { onsubmit: (e) => { e.preventDefault(); const q = input.value.trim(); input.value = ''; if (q) { show('chat'); return talk.ask(q) } } },
+      // Enter within the search's pause asks the chat: the pending search must not bring home back over it
+      h('form', { onsubmit: (e) => { e.preventDefault(); clearTimeout(timer); const q = input.value.trim(); input.value = ''; if (q) { show('chat'); return talk.ask(q) } } },
         input, h('button', { class: 'btn pri', type: 'submit' })));
     // Escape closes the panel, and only the panel (a tour under it stays)
     on(box, 'keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); close() } });

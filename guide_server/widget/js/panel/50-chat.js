@@ -51,12 +51,14 @@ const talk = (() => {
 
   function answer(a, q) {
     const ans = a.answer, kids = [];
+    // which FAQ of the answer was opened: the review desk's resolution rate counts it
+    const opened = (faq, which, rank) => a.question_id && (() => track('answer_opened', 0, { question_id: a.question_id, faq_id: faq.id, which, rank }));
     if (a.outcome === 'answered' && ans) {
       kids.push(h('p', null, ans.snippet || ''),
-        link(ans.url, t('source') + ': ' + ans.title + (ans.section && ans.section.heading ? ' › ' + ans.section.heading : ''), 'src'));
+        link(ans.url, t('source') + ': ' + ans.title + (ans.section && ans.section.heading ? ' › ' + ans.section.heading : ''), 'src', opened(ans, 'source')));
     } else {
       kids.push(h('p', null, a.message || ''));
-      if ((a.suggestions || []).length) kids.push(h('ul', null, a.suggestions.map((s) => h('li', null, link(s.url, s.title)))));
+      if ((a.suggestions || []).length) kids.push(h('ul', null, a.suggestions.map((s, i) => h('li', null, link(s.url, s.title, null, opened(s, 'suggestion', i))))));
       if (a.outcome === 'no_answer') kids.push(human('no_answer', a.question_id, q));
     }
     if (a.question_id) {
