@@ -673,7 +673,7 @@ function stepPopup(run, s, adv, el) {
   const n = run.tour.steps.length, i = run.i, id = nextId(), b = s.buttons || {};
   // click/input steps advance by themselves; a centred fallback for a missing target still needs a button
   const next = adv.type === 'next' || (!el && adv.type !== 'url') ?
-    h('button', { class: 'btn pri', type: 'button', onclick: () => run.show(run.i + 1, 1) },
+    h('button', { class: 'btn pri', type: 'button', onclick: () => { run.via = 'button'; run.show(run.i + 1, 1) } },
       i === n - 1 ? b.done || t(run.modal ? 'done' : 'ok') : b.next || t('next')) : null;
   const pop = h('div', {
     class: run.modal ? 'pop' : 'pop hint', role: 'dialog', 'aria-modal': run.modal && 'true',
@@ -705,7 +705,7 @@ const stepKeys = (run) => (e) => {
   if (k === 'Escape') { e.preventDefault(); run.end('dismissed') }
   else if (k === 'Tab') trapTab(e, run.pop, run.el, shell.launcher);
   else if (typing) return;
-  else if (k === 'ArrowRight' && run.nextBtn) { e.preventDefault(); run.show(run.i + 1, 1) }
+  else if (k === 'ArrowRight' && run.nextBtn) { e.preventDefault(); run.via = 'button'; run.show(run.i + 1, 1) }
   else if (k === 'ArrowLeft' && run.i > 0) { e.preventDefault(); run.show(run.i - 1, -1) }
 };
 
@@ -971,6 +971,7 @@ class Run {
     const steps = this.tour.steps || [];
     // a tour is completed when the user saw every step: one skipped (its target missing) is not
     if (i >= steps.length) return this.end(this.skipped ? 'dismissed' : 'completed', this.skipped);
+    this.via = null; // how the step before was left (65-step-popup.js): a new step starts unmarked
     this.i = i = Math.max(0, i);
     const s = steps[i], adv = s.advance || { type: 'next' };
     if (this.modal && this.saved !== i) { // once per step, not on every re-show
@@ -1040,7 +1041,8 @@ class Run {
     if (state.tour === this) state.tour = null;
     if (this.off) this.off();
     if (status) {
-      track('tour_' + status, this.ctx(this.i)); // tour_completed, tour_dismissed
+      // tour_completed, tour_dismissed; a hint done says how: its OK (button) or what its step asked (action)
+      track('tour_' + status, this.ctx(this.i), !this.modal && status === 'completed' ? { via: this.via || 'action' } : undefined);
       saveProgress(this, status, event);
     }
     giveFocusBack();

@@ -231,24 +231,30 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
 
 def hint_figures(engine: Engine, site: str, start: float, end: float, hints: Collection[str],
                  listed: Collection[str] = (), segment: Segment = EVERYONE) -> list[dict]:
-    """Per hint (all versions), distinct people who saw it, closed it (× or Escape) and acknowledged it (OK).
+    """Per hint (all versions), distinct people who saw it, closed it (× or Escape), acknowledged it
+    (its OK) and clicked through (did what its step asks, e.g. clicked its target).
 
-    Seen is ``step_shown``, closed ``tour_dismissed`` and acknowledged ``tour_completed`` on the
-    hint; one person may do both on different pages. A hint in ``listed`` (those the content shows
+    Seen is ``step_shown``, closed ``tour_dismissed``; a ``tour_completed`` on the hint is a click
+    through when the widget says ``via: action``, else (``via: button``, or a widget from before
+    ``via``) an acknowledgement; one person may do several on different pages. A hint in ``listed`` (those the content shows
     on the site) gets a row even when nobody saw it; the rows are in hint id order.
     """
     if not hints:
         return []
-    q = select(events.c.type, events.c.tour_id, events.c.user_id).distinct().where(
+    q = select(events.c.type, events.c.tour_id, events.c.user_id, events.c.props).where(
         events.c.site == site, events.c.at >= start, events.c.at < end, events.c.type.in_(HINT_TYPES),
         events.c.tour_id.in_(list(hints)), *segment.on_events(events))
     with engine.connect() as conn:
         rows = conn.execute(q).all()
     people: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for r in rows:
-        people[r.tour_id][r.type].add(r.user_id)
+        kind = r.type
+        if kind == "tour_completed" and json.loads(r.props or "{}").get("via") == "action":
+            kind = "clicked_through"
+        people[r.tour_id][kind].add(r.user_id)
     return [{"hint": hint, "seen": len(people[hint]["step_shown"]), "dismissed": len(people[hint]["tour_dismissed"]),
-             "acknowledged": len(people[hint]["tour_completed"])}
+             "acknowledged": len(people[hint]["tour_completed"]),
+             "clicked_through": len(people[hint]["clicked_through"])}
             for hint in sorted(set(people) | (set(listed) & set(hints)))]
 
 

@@ -307,6 +307,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.seen": ("表示した人", "Seen by"),
     "col.dismissed": ("閉じた人", "Closed"),
     "col.acknowledged": ("OKを押した人", "Clicked OK"),
+    "col.clicked_through": ("操作まで進んだ人", "Clicked through"),
     "col.completed": ("完了", "Completed"),
     "col.dropoff": ("離脱率", "Drop-off"),
     "col.median_advance_s": ("進むまでの中央値", "Median time to advance"),

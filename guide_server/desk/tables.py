@@ -74,8 +74,9 @@ def funnel_table(funnels: list[dict]) -> TableData:
 
 
 def hints_table(hints: list[dict]) -> TableData:
-    """Per hint: people who saw it, closed it, acknowledged it (analytics.tours.hint_figures)."""
-    return TableData("hints", [col("hint"), col("seen", "int"), col("dismissed", "int"), col("acknowledged", "int")],
+    """Per hint: people who saw it, closed it, acknowledged it, clicked through (analytics.tours.hint_figures)."""
+    return TableData("hints", [col("hint"), col("seen", "int"), col("dismissed", "int"), col("acknowledged", "int"),
+                               col("clicked_through", "int")],
                      list(hints))
 
 

@@ -91,13 +91,15 @@ def test_a_question_asked_while_a_hint_is_shown_makes_it_a_stuck_point(passive_h
     assert hint["signals"]["question_asked"] == 1 and hint["score"] > 0
 
 
-def test_hint_figures_count_people_who_saw_closed_and_acknowledged(passive_hint):
-    seen_hint(passive_hint, "k1", T0 + 9000, "completed")
-    seen_hint(passive_hint, "k2", T0 + 9100, "completed")
+def test_hint_figures_count_people_who_saw_closed_acknowledged_and_clicked_through(passive_hint):
+    seen_hint(passive_hint, "k1", T0 + 9000, "completed")  # a widget from before `via`: its OK
+    seen_hint(passive_hint, "k2", T0 + 9100, None, ev("tour_completed", T0 + 9105, HINT, "csv", 0, via="button"))
     seen_hint(passive_hint, "k2", T0 + 9200, "completed")  # the same person on another page: once
     seen_hint(passive_hint, "late", END + 10, "completed")  # after the range
+    # did what the hint's step asks (clicked its target): a click through, not an OK
+    seen_hint(passive_hint, "c1", T0 + 9300, None, ev("tour_completed", T0 + 9305, HINT, "csv", 0, via="action"))
     rows = tours.hint_figures(passive_hint, "demo", START, END, HINTS, listed=[HINT, "not-a-hint"])
-    assert rows == [{"hint": HINT, "seen": 12, "dismissed": 4, "acknowledged": 2}]  # a tour is never a hint row
+    assert rows == [{"hint": HINT, "seen": 13, "dismissed": 4, "acknowledged": 2, "clicked_through": 1}]  # a tour is never a hint row
     rows = tours.hint_figures(passive_hint, "demo", START, END, HINTS | {"never-shown"}, listed=[HINT, "never-shown"])
     assert [r["hint"] for r in rows] == [HINT, "never-shown"] and rows[1]["seen"] == 0
     assert tours.hint_figures(passive_hint, "demo", START, END, ()) == []

@@ -148,7 +148,7 @@ def test_a_content_hint_is_figured_as_a_hint_not_a_tour(app, api):
     assert services(app).tours.current().tours["export-hint"].kind == "hint"
     body = api("funnels").get_json()
     assert "export-hint" not in {f["tour"] for f in body["funnels"]}
-    assert {"hint": "export-hint", "seen": 1, "dismissed": 1, "acknowledged": 0} in body["hints"]
+    assert {"hint": "export-hint", "seen": 1, "dismissed": 1, "acknowledged": 0, "clicked_through": 0} in body["hints"]
     assert "export-hint" not in {p["tour"] for p in api("stuck-points").get_json()["stuck_points"]}
     assert api("overview").get_json()["overview"]["tours_started"] == 4  # the seed's four, not the hint
 

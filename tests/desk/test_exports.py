@@ -25,7 +25,7 @@ CSV_COLUMNS = {
                  "tours_completed"],
     "funnels": ["tour_id", "version", "step_index", "step_id", "step_title", "reached", "completed", "drop_off_rate",
                 "median_advance_s"],
-    "hints": ["hint_id", "seen", "dismissed", "acknowledged"],
+    "hints": ["hint_id", "seen", "dismissed", "acknowledged", "clicked_through"],
     "stuck-points": ["rank", "score", "tour_id", "version", "step_id", "step_title", "reached", "completed", "drop_off_rate",
                      "median_advance_s", "signal_idle", "signal_rage_click", "signal_back_forth",
                      "signal_question_asked", "signal_chat_opened", "signal_page_left", "signal_target_missing"],

@@ -16,7 +16,7 @@ from guide_server.db.schema import events, questions, survey_state
 from guide_server.desk.auth import create_token
 from guide_server.web.context import services
 
-from .helpers import POP, call, eventually, host_errors, rows, stored, told, visit, wait_title
+from .helpers import HINT, POP, call, eventually, host_errors, rows, stored, told, visit, wait_title
 
 pytestmark = pytest.mark.browser  # real Chromium: `make test-fast` leaves these out
 
@@ -429,3 +429,26 @@ def test_a_user_stalled_on_step_two_who_asks_the_chat_tops_the_stuck_point_list(
     first = answer.get_json()["stuck_points"][0]
     assert (first["tour"], first["step"], first["score"]) == ("t-stuck", "find-new", top["score"])
     assert [q["question"] for q in first["questions"]] == [STUCK_QUESTION]
+
+
+def test_a_hints_ok_and_doing_what_it_says_are_told_apart(page, guide, user):
+    """Both end a hint with tour_completed; `via` says which, and the desk's hint table counts each."""
+    since = time.time() - 1  # the package's server has other tests' hints: only this test's count
+    visit(page, "/t/hint", user=user)
+    page.locator(HINT).locator(".pri").click()  # its OK
+    expect(page.locator(HINT)).to_have_count(0)
+    visit(page, "/t/hint/click", user=user)
+    hint = page.locator(HINT)
+    expect(hint).to_contain_text("Press Count.")
+    page.click("#h")  # what the step asks: the page's own button, under the hint
+    expect(hint).to_have_count(0)
+    assert page.inner_text("#count") == "1"
+
+    def reported():
+        done = {e["tour_id"]: e["props"] for e in sent(guide.app, user, "tour_completed")}
+        assert done == {"t-hint": {"via": "button"}, "t-hint-click": {"via": "action"}}
+    eventually(reported, timeout=SLOW)
+    figures = tour_figures.hint_figures(services(guide.app).db, "demo", since, time.time() + 60, {"t-hint", "t-hint-click"})
+    by_hint = {r["hint"]: r for r in figures}
+    assert (by_hint["t-hint"]["acknowledged"], by_hint["t-hint"]["clicked_through"]) == (1, 0)
+    assert (by_hint["t-hint-click"]["acknowledged"], by_hint["t-hint-click"]["clicked_through"]) == (0, 1)

@@ -9,7 +9,7 @@ function stepPopup(run, s, adv, el) {
   const n = run.tour.steps.length, i = run.i, id = nextId(), b = s.buttons || {};
   // click/input steps advance by themselves; a centred fallback for a missing target still needs a button
   const next = adv.type === 'next' || (!el && adv.type !== 'url') ?
-    h('button', { class: 'btn pri', type: 'button', onclick: () => run.show(run.i + 1, 1) },
+    h('button', { class: 'btn pri', type: 'button', onclick: () => { run.via = 'button'; run.show(run.i + 1, 1) } },
       i === n - 1 ? b.done || t(run.modal ? 'done' : 'ok') : b.next || t('next')) : null;
   const pop = h('div', {
     class: run.modal ? 'pop' : 'pop hint', role: 'dialog', 'aria-modal': run.modal && 'true',

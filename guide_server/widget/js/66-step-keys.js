@@ -13,7 +13,7 @@ const stepKeys = (run) => (e) => {
   if (k === 'Escape') { e.preventDefault(); run.end('dismissed') }
   else if (k === 'Tab') trapTab(e, run.pop, run.el, shell.launcher);
   else if (typing) return;
-  else if (k === 'ArrowRight' && run.nextBtn) { e.preventDefault(); run.show(run.i + 1, 1) }
+  else if (k === 'ArrowRight' && run.nextBtn) { e.preventDefault(); run.via = 'button'; run.show(run.i + 1, 1) }
   else if (k === 'ArrowLeft' && run.i > 0) { e.preventDefault(); run.show(run.i - 1, -1) }
 };
 

@@ -48,6 +48,7 @@ class Run {
     const steps = this.tour.steps || [];
     // a tour is completed when the user saw every step: one skipped (its target missing) is not
     if (i >= steps.length) return this.end(this.skipped ? 'dismissed' : 'completed', this.skipped);
+    this.via = null; // how the step before was left (65-step-popup.js): a new step starts unmarked
     this.i = i = Math.max(0, i);
     const s = steps[i], adv = s.advance || { type: 'next' };
     if (this.modal && this.saved !== i) { // once per step, not on every re-show
@@ -117,7 +118,8 @@ class Run {
     if (state.tour === this) state.tour = null;
     if (this.off) this.off();
     if (status) {
-      track('tour_' + status, this.ctx(this.i)); // tour_completed, tour_dismissed
+      // tour_completed, tour_dismissed; a hint done says how: its OK (button) or what its step asked (action)
+      track('tour_' + status, this.ctx(this.i), !this.modal && status === 'completed' ? { via: this.via || 'action' } : undefined);
       saveProgress(this, status, event);
     }
     giveFocusBack();
