@@ -144,7 +144,7 @@ def _question_links(rows) -> dict[str, StepKey]:
 def _linked_questions(engine: Engine, site: str, start: float, end: float, links: dict[str, StepKey],
                       versions: dict[tuple[str, str], int], segment: Segment = EVERYONE) -> dict[StepKey, list[dict]]:
     """Questions asked on each step: linked by a question_asked event, else by the ask's tour/step context."""
-    q = select(questions.c.id, questions.c.question, questions.c.outcome, questions.c.created_at,
+    q = select(questions.c.id, questions.c.question, questions.c.outcome, questions.c.created_at, questions.c.locale,
                questions.c.tour_id, questions.c.step_id, questions.c.user_id, questions.c.top_faq_id).where(
         questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end,
         *segment.on_questions(questions))
@@ -158,7 +158,7 @@ def _linked_questions(engine: Engine, site: str, start: float, end: float, links
             key = (r.tour_id, version, r.step_id) if version is not None else None
         if key is not None:
             out[key].append({"id": r.id, "question": r.question, "outcome": r.outcome, "faq_id": r.top_faq_id,
-                             "at": r.created_at, "user": r.user_id})
+                             "at": r.created_at, "user": r.user_id, "locale": r.locale})
     return out
 
 
@@ -223,7 +223,7 @@ def stuck_points(engine: Engine, site: str, start: float, end: float, limit: int
         found = sorted(asked.get(key, []), key=lambda q: -q["at"])[:QUESTIONS_PER_STEP]
         out.append({"tour": tour, "kind": "hint" if tour in hints else "tour", "version": version, **fig,
                     "signals": {s: counts[key][s] for s in SIGNALS}, "score": round(score, 1),
-                    "questions": [{"question": q["question"], "outcome": q["outcome"], "faq_id": q["faq_id"], "at": q["at"]}
+                    "questions": [{k: q[k] for k in ("id", "question", "locale", "outcome", "faq_id", "at")}
                                   for q in found]})
     out.sort(key=lambda s: (-s["score"], -s["reached"], s["tour"], s["version"], s["step_index"] or 0, s["step"]))
     return out[:limit]

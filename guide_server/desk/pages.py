@@ -147,7 +147,11 @@ def step():
     asked = tab.questions_table(point["questions"] if point else [])
     keep = {"tour": tour, "version": version, "step": step_id}
     title = fig.step_titles(q.site).get((tour, step_id))
+    # each question asked here can be taught to an FAQ (desk/teach.py), newest first, one box each
+    to_teach = [{"question_ids": [x["id"]], "examples": [x["question"]], "label": x["question"], "locale": x["locale"]}
+                for x in sorted(point["questions"] if point else [], key=lambda x: -x["at"])]
     return respond("admin/step.html", q, [users, asked], narrow={"dropped": 1 if dropped else None}, point=point,
+                   to_teach=to_teach,
                    tour=tour, version=version, step_id=step_id, step_name=f"{title} ({step_id})" if title else step_id,
                    dropped=dropped, keep={**keep, **({"dropped": 1} if dropped else {})},
                    switch_url=url_for("admin.step", **q.params(), **keep, **({} if dropped else {"dropped": 1})))

@@ -22,7 +22,7 @@ from guide_server.desk.teach import after_teaching, teach_faq
 from guide_server.search.faq import parse_faq
 from guide_server.web.context import services
 
-from .admin_seed import PASSWORD, csrf_of, login, make_app, seed
+from .admin_seed import PASSWORD, STUCK_QUESTION, csrf_of, login, make_app, seed
 
 # --- the YAML list editor ----------------------------------------------------------------------------
 
@@ -173,6 +173,25 @@ def test_ask_teach_ask_again_answered(app):
     repeat = _teach_form(page, FAQ_ID)
     assert eddie.post(repeat["action"], data=repeat["fields"], follow_redirects=True).status_code == 200
     assert path.read_bytes() == after
+
+
+def test_a_question_asked_on_a_tour_step_is_taught_from_the_step_page(app):
+    """Any question, not only a group: the step page offers a teach box for each question asked there,
+    and teaching goes back to that step page."""
+    step = "/admin/step?tour=first-invoice&version=1&step=new-button"
+    assert 'class="gd-teach"' not in _signed_in(app, "vera").get(step).get_data(as_text=True)  # a viewer: no box
+    eddie = _signed_in(app)
+    page = eddie.get(step).get_data(as_text=True)
+    assert STUCK_QUESTION in page and 'class="gd-teach"' in page
+    form = _teach_form(page, "ja-invoices-create")
+    assert form["fields"]["page"] == ["admin.step"] and len(form["fields"]["question_id"]) == 1
+    resp = eddie.post(form["action"], data=form["fields"])
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    assert resp.headers["Location"].startswith("/admin/step?") and "step=new-button" in resp.headers["Location"]
+    path = Path(app.config["CONTENT_DIR"]) / "faq" / "ja" / "invoices" / "create.md"
+    assert f"  - {STUCK_QUESTION}\n" in path.read_text(encoding="utf-8")
+    rebuilder(app).join()
+    assert read_status(Path(app.config["INDEX_DIR"])).state == "done"
 
 
 def test_a_file_changed_since_the_page_is_refused_in_the_readers_language_and_the_page_kept(app):
