@@ -141,9 +141,11 @@ def nps():
 @bp.get("/escalations")
 @needs(CONTACT)
 def escalations():
-    """The site's escalations to support, newest first (``id``: one); a token made with --write."""
+    """The site's escalations to support, newest first (``id``: one), and the period's alerts to its CS
+    team with their delivery state, as the desk's page has both; a token made with --write."""
     q = _query()
-    return _answer(q, escalations=fig.escalations(q, fig.text_param(request.args, "id", required=False)))
+    return _answer(q, escalations=fig.escalations(q, fig.text_param(request.args, "id", required=False)),
+                   alerts=fig.alerts(q))
 
 
 @bp.post("/drafts")

@@ -23,6 +23,7 @@ from guide_server import cli, create_app, settings
 from guide_server.chat import alerts
 from guide_server.db import schema
 from guide_server.desk import digest
+from guide_server.desk.auth import create_token
 from guide_server.web.context import services
 from tests.desk.admin_seed import login, make_admin
 
@@ -222,6 +223,12 @@ def test_a_failing_receiver_is_retried_and_one_that_is_down_leaves_the_alert_fai
     assert head == "at,kind,channel,status,attempts,last_error,delivered_at"
     assert sorted(line.split(",")[1:5] for line in lines) == [["feedback.negative", "webhook", "delivered", "3"],
                                                             ["feedback.negative", "webhook", "failed", "3"]]
+    # the JSON admin API has the same table (on the escalations endpoint, for a token made with --write)
+    token = create_token(services(down).db, "bi-alerts", write=True)
+    body = desk.get("/api/v1/admin/escalations?site=demo", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert sorted((a["kind"], a["status"], a["attempts"]) for a in body["alerts"]) == [
+        ("feedback.negative", "delivered", 3), ("feedback.negative", "failed", 3)]
+    assert "target" not in body["alerts"][0]  # a Slack hook's URL is its secret
 
 
 def test_a_slack_hook_gets_a_slack_message_without_a_signature(receivers, make_app):
