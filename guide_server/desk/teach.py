@@ -190,6 +190,15 @@ def desk_page() -> str:
 
 
 @bp.app_template_global()
+def desk_here() -> str:
+    """The address of the page being shown, with its query: after a refused form, the page the form
+    was on (its address carried the page's query), never the form's POST-only address."""
+    if g.get("desk_page"):
+        return url_for(g.desk_page, **request.args.to_dict(flat=False))
+    return request.full_path
+
+
+@bp.app_template_global()
 def desk_problem(key: str, form: str) -> dict | None:
     """The refusal to show at the group ``key``'s ``form``, with the values that form was sent with."""
     problem = g.get("desk_problem")

@@ -208,6 +208,11 @@ def test_a_file_changed_since_the_page_is_refused_in_the_readers_language_and_th
     assert "ページを表示した後に変更されました" in text and FAQ_FILE in text
     assert "「承認フローを設定」に近いFAQ" in text and 'value="承認フローを設定"' in text  # the search kept
     assert path.read_bytes() == changed
+    # the page's own links lead back to that page, not to the form's POST-only address
+    assert '<form class="gd-filter" method="get" action="/admin/unanswered">' in text
+    assert re.search(r'href="/admin/lang/en\?next=/admin/unanswered\?teach%3D[0-9a-f]+%26faq_q%3D', text), "the language link"
+    assert re.search(r'href="/admin/unanswered\?[^"]*" aria-current="page"', text), "the navigation"
+    assert "/admin/teach" not in text.split('id="main"')[0]  # nothing in the header points at the form
     eddie.get("/admin/lang/en")
     assert "changed since this page was shown" in eddie.post(form["action"], data=form["fields"]).get_data(as_text=True)
 
