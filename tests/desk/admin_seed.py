@@ -165,10 +165,10 @@ def seeded_app(tmp_path, **overrides):
     return app
 
 
-def signed_in(app, lang: str | None = None):
-    """A test client logged in as the admin, reading the desk in ``lang`` when given."""
+def signed_in(app, lang: str | None = None, name: str = ADMIN):
+    """A test client logged in as ``name`` (the admin by default), reading the desk in ``lang`` when given."""
     client = app.test_client()
-    assert login(client).status_code == 303
+    assert login(client, name=name).status_code == 303
     if lang:
         client.get(f"/admin/lang/{lang}")
     return client

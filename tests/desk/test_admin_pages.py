@@ -20,7 +20,16 @@ from guide_server.desk.tables import csv_cell
 from guide_server.search.faq import faq_files, parse_faq
 from guide_server.web.context import services
 
-from .admin_seed import EXPECTED, INJECTION, STUCK_QUESTION, TOUR, UNANSWERED_JA, csrf_of, login, make_admin, make_app, seed
+from .admin_seed import (
+    EXPECTED,
+    INJECTION,
+    STUCK_QUESTION,
+    TOUR,
+    UNANSWERED_JA,
+    csrf_of,
+    seeded_app,
+    signed_in,
+)
 
 PAGES = ["/admin/", "/admin/funnels", "/admin/stuck", f"/admin/step?tour={TOUR}&version=1&step=new-button",
          "/admin/user?user={u3}", "/admin/unanswered", "/admin/feedback", "/admin/onboarding", "/admin/nps"]
@@ -28,18 +37,14 @@ PAGES = ["/admin/", "/admin/funnels", "/admin/stuck", f"/admin/step?tour={TOUR}&
 
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path)
-    app.seeded = seed(app)
-    make_admin(app)
+    app = seeded_app(tmp_path)
     yield app
     services(app).close()
 
 
 @pytest.fixture
 def desk(app):
-    client = app.test_client()
-    assert login(client).status_code == 303
-    return client
+    return signed_in(app)
 
 
 def _page(path: str, app) -> str:

@@ -18,7 +18,7 @@ from guide_server.privacy import pseudonymise
 from guide_server.web.context import services
 from tests.support import assert_error
 
-from .admin_seed import PASSWORD, login, make_app
+from .admin_seed import PASSWORD, make_app, signed_in
 
 MESSAGE_1 = "請求書のメールが届かないと取引先に言われました"
 MESSAGE_2 = "CSVの書き出しで文字化けします"
@@ -53,14 +53,9 @@ def app(tmp_path):
     services(app).close()
 
 
-def _client(app, name: str):
-    client = app.test_client()
-    assert login(client, name=name).status_code == 303
-    return client
-
 
 def test_an_editor_sees_the_escalations_newest_first_with_their_context(app):
-    page = _client(app, "eddie").get("/admin/escalations?site=demo")
+    page = signed_in(app, name="eddie").get("/admin/escalations?site=demo")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert text.index(MESSAGE_2) < text.index(MESSAGE_1)  # newest first
@@ -75,12 +70,12 @@ def test_an_editor_sees_the_escalations_newest_first_with_their_context(app):
 
 
 def test_one_escalation_by_its_id_as_the_webhook_links_it(app):
-    text = _client(app, "eddie").get(f"/admin/escalations?site=demo&id={app.ids['first']}").get_data(as_text=True)
+    text = signed_in(app, name="eddie").get(f"/admin/escalations?site=demo&id={app.ids['first']}").get_data(as_text=True)
     assert MESSAGE_1 in text and MESSAGE_2 not in text
 
 
 def test_a_viewer_may_not_see_them_nor_is_offered_the_page(app):
-    vera = _client(app, "vera")
+    vera = signed_in(app, name="vera")
     resp = vera.get("/admin/escalations?site=demo")
     assert resp.status_code == 403 and MESSAGE_1 not in resp.get_data(as_text=True)
     assert "「編集者」以上" in resp.get_data(as_text=True)
@@ -89,14 +84,14 @@ def test_a_viewer_may_not_see_them_nor_is_offered_the_page(app):
 
 
 def test_an_editor_of_one_site_gets_403_for_another(app):
-    resp = _client(app, "eddie").get("/admin/escalations?site=other")
+    resp = signed_in(app, name="eddie").get("/admin/escalations?site=other")
     assert resp.status_code == 403 and OTHER_MESSAGE not in resp.get_data(as_text=True)
-    assert OTHER_MESSAGE in _client(app, "alice").get("/admin/escalations?site=other").get_data(as_text=True)
+    assert OTHER_MESSAGE in signed_in(app, name="alice").get("/admin/escalations?site=other").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_the_page_has_every_word_in_both_languages(app, lang):
-    client = _client(app, "eddie")
+    client = signed_in(app, name="eddie")
     client.get(f"/admin/lang/{lang}")
     text = client.get("/admin/escalations?site=demo").get_data(as_text=True)
     missing = [k for k in STRINGS if k.startswith(("col.", "v.", "escalations.", "nav.")) and f">{k}<" in text]
@@ -105,7 +100,7 @@ def test_the_page_has_every_word_in_both_languages(app, lang):
 
 
 def test_the_table_downloads_as_csv_and_the_download_is_audited(app):
-    resp = _client(app, "eddie").get("/admin/escalations?site=demo&format=csv")
+    resp = signed_in(app, name="eddie").get("/admin/escalations?site=demo&format=csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert MESSAGE_1 in resp.get_data(as_text=True) and OTHER_MESSAGE not in resp.get_data(as_text=True)
     assert audit.entries(services(app).db, action="export")[0]["detail"]["table"] == "escalations"

@@ -15,7 +15,7 @@ import pytest
 
 from guide_server.web.context import services
 
-from .admin_seed import SITE, TOUR, _send, login, make_admin, make_app, seed
+from .admin_seed import SITE, TOUR, _send, seeded_app, signed_in
 
 OTHER_TOUR = "export-settings"
 
@@ -71,19 +71,15 @@ def _other_tour(app) -> None:
 
 @pytest.fixture
 def app(tmp_path):
-    app = make_app(tmp_path)
-    app.seeded = seed(app)
+    app = seeded_app(tmp_path)
     _other_tour(app)
-    make_admin(app)
     yield app
     services(app).close()
 
 
 @pytest.fixture
 def desk(app):
-    client = app.test_client()
-    assert login(client).status_code == 303
-    return client
+    return signed_in(app)
 
 
 def _rows(resp) -> list[list[str]]:

@@ -28,7 +28,7 @@ from guide_server.desk.roles import ROLES
 from guide_server.web.context import services
 from tests.support import assert_error, guide
 
-from .admin_seed import PASSWORD, STUCK_QUESTION, TOUR, UNANSWERED_JA, csrf_of, login, make_app, make_token, seed
+from .admin_seed import PASSWORD, STUCK_QUESTION, TOUR, UNANSWERED_JA, csrf_of, login, make_app, make_token, seed, signed_in
 
 # Who is who: an admin of every site, an editor and a viewer of "demo", a viewer of "other".
 ACCOUNTS = {"alice": ("admin", None), "eddie": ("editor", {"demo"}), "vera": ("viewer", {"demo"}),
@@ -97,11 +97,6 @@ def app(tmp_path):
     services(app).close()
 
 
-def _client(app, name: str):
-    client = app.test_client()
-    assert login(client, name=name).status_code == 303
-    return client
-
 
 def _url(app, url: str) -> str:
     return url.format(u3=app.seeded["pseudo"]["u3"])
@@ -140,7 +135,7 @@ def test_every_desk_route_is_in_the_role_table(app):
 @pytest.mark.parametrize("name", list(ACCOUNTS))
 def test_each_role_on_each_desk_page(app, name):
     role = ACCOUNTS[name][0]
-    client = _client(app, name)
+    client = signed_in(app, name=name)
     token = csrf_of(client.get("/admin/"))  # the logout form's
     for (method, _), (url, least) in PAGES.items():
         if method == "POST" and least is not None and ROLES.index(role) >= ROLES.index(least) and url == "/admin/teach":
@@ -174,7 +169,7 @@ def test_each_role_on_each_desk_page(app, name):
 
 
 def test_the_refusal_page_names_the_role_needed_in_both_languages(app):
-    vera = _client(app, "vera")
+    vera = signed_in(app, name="vera")
     resp = vera.get("/admin/audit")
     assert resp.status_code == 403 and "「管理者」以上" in _text(resp) and "「閲覧者」" in _text(resp)
     vera.get("/admin/lang/en")
@@ -184,7 +179,7 @@ def test_the_refusal_page_names_the_role_needed_in_both_languages(app):
 
 
 def test_the_desk_shows_each_role_only_what_it_may_use(app):
-    vera, eddie, alice = (_client(app, n) for n in ("vera", "eddie", "alice"))
+    vera, eddie, alice = (signed_in(app, name=n) for n in ("vera", "eddie", "alice"))
     page = _text(vera.get("/admin/unanswered"))
     assert 'class="gd-draft"' not in page and "編集者以上の権限" in page
     assert 'class="gd-draft"' in _text(eddie.get("/admin/unanswered"))
@@ -196,7 +191,7 @@ def test_the_desk_shows_each_role_only_what_it_may_use(app):
 
 def test_the_accounts_page_lists_accounts_and_tokens_never_their_secrets(app):
     token = auth.create_token(services(app).db, "bi", frozenset({"demo"}))
-    alice = _client(app, "alice")
+    alice = signed_in(app, name="alice")
     alice.get("/admin/lang/en")
     page = _text(alice.get("/admin/accounts"))
     for name in ACCOUNTS:
@@ -208,7 +203,7 @@ def test_the_accounts_page_lists_accounts_and_tokens_never_their_secrets(app):
 
 
 def test_a_role_change_applies_at_the_next_request_and_removal_ends_the_session(app):
-    vera = _client(app, "vera")
+    vera = signed_in(app, name="vera")
     assert vera.get("/admin/audit").status_code == 403
     auth.set_role(services(app).db, "vera", "admin")
     assert vera.get("/admin/audit").status_code == 200
@@ -222,7 +217,7 @@ def test_a_role_change_applies_at_the_next_request_and_removal_ends_the_session(
 @pytest.mark.parametrize("name, mine, theirs, hidden", [
     ("vera", "demo", "other", OTHER_ONLY), ("otto", "other", "demo", DEMO_ONLY)])
 def test_a_viewer_of_one_site_never_sees_another_sites_figures(app, name, mine, theirs, hidden):
-    client = _client(app, name)
+    client = signed_in(app, name=name)
     for url in FIGURE_PAGES:
         url = _url(app, url)
         default = client.get(url)  # no site named: the account's own
@@ -241,7 +236,7 @@ def test_a_viewer_of_one_site_never_sees_another_sites_figures(app, name, mine, 
 
 
 def test_an_editor_cannot_draft_for_a_site_it_is_not_given(app):
-    eddie = _client(app, "eddie")
+    eddie = signed_in(app, name="eddie")
     fields = _draft_form(eddie)
     resp = eddie.post("/admin/unanswered/draft", data={**fields, "site": ["other"], "slug": ["elsewhere"]})
     assert resp.status_code == 403
@@ -250,7 +245,7 @@ def test_an_editor_cannot_draft_for_a_site_it_is_not_given(app):
 
 def test_an_account_whose_sites_are_all_gone_gets_a_clear_refusal(app):
     auth.set_role(services(app).db, "otto", "viewer", frozenset({"retired-site"}))
-    resp = _client(app, "otto").get("/admin/")
+    resp = signed_in(app, name="otto").get("/admin/")
     assert resp.status_code == 403 and "サイトが割り当てられていません" in _text(resp)
 
 
@@ -333,7 +328,7 @@ def _cli_env(app, monkeypatch):
 def test_the_audit_log_records_every_kind_of_action(app, api, monkeypatch, capsys):
     engine = services(app).db
     assert login(app.test_client(), name="vera", password="wrong password!", ip="10.9.9.9").status_code == 401
-    eddie = _client(app, "eddie")
+    eddie = signed_in(app, name="eddie")
     eddie.get("/admin/stuck?format=csv")
     eddie.post("/admin/unanswered/draft", data={**_draft_form(eddie), "slug": ["audited"]})
     eddie.get("/admin/?site=other")  # refused: not its site
@@ -377,7 +372,7 @@ def test_the_audit_log_records_every_kind_of_action(app, api, monkeypatch, capsy
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_admins_read_the_audit_log_on_the_desk(app, lang):
     login(app.test_client(), name="otto", password="not the password")
-    alice = _client(app, "alice")
+    alice = signed_in(app, name="alice")
     alice.get(f"/admin/lang/{lang}")
     page = alice.get("/admin/audit")
     text = _text(page)
@@ -397,7 +392,7 @@ def test_the_audit_log_pages_back(app):
     engine = services(app).db
     for n in range(audit.PAGE + 5):
         audit.record(engine, "token_used", f"t{n}", "token")
-    alice = _client(app, "alice")
+    alice = signed_in(app, name="alice")
     first = _text(alice.get("/admin/audit?action=token_used"))
     assert "t104" in first and ">t0<" not in first
     older = re.search(r'href="(/admin/audit\?[^"]*before=\d+)"', first).group(1).replace("&amp;", "&")
@@ -499,7 +494,7 @@ def test_accounts_and_tokens_made_before_roles_keep_their_access(tmp_path):
     try:
         row = next(a for a in auth.admin_rows(services(app).db) if a["name"] == "old")
         assert (row["role"], row["sites"]) == ("admin", "*")
-        client = _client(app, "old")
+        client = signed_in(app, name="old")
         for page in ("/admin/?site=demo", "/admin/?site=other", "/admin/audit", "/admin/accounts"):
             assert client.get(page).status_code == 200, page
         access = auth.token_access(services(app).db, token)

@@ -22,7 +22,7 @@ from guide_server.desk.teach import after_teaching, teach_faq
 from guide_server.search.faq import parse_faq
 from guide_server.web.context import services
 
-from .admin_seed import PASSWORD, STUCK_QUESTION, csrf_of, login, make_app, seed
+from .admin_seed import PASSWORD, STUCK_QUESTION, csrf_of, make_app, seed, signed_in
 
 # --- the YAML list editor ----------------------------------------------------------------------------
 
@@ -113,11 +113,6 @@ def _ask(client, text: str = ASKED) -> dict:
     return resp.get_json()
 
 
-def _signed_in(app, name: str = "eddie"):
-    client = app.test_client()
-    assert login(client, name=name).status_code == 303
-    return client
-
 
 def _teach_form(html: str, faq_id: str) -> dict:
     """The "Answer with this FAQ" form of ``faq_id`` in the box of the group that asked ASKED."""
@@ -141,7 +136,7 @@ def _search_page(client, html: str, typed: str) -> str:
 def test_ask_teach_ask_again_answered(app):
     asker = app.test_client()
     assert _ask(asker)["outcome"] == "no_answer"
-    eddie = _signed_in(app)
+    eddie = signed_in(app, name="eddie")
     page = eddie.get("/admin/unanswered").get_data(as_text=True)
     assert 'class="gd-teach"' in page and "近いFAQ" in page  # FAQs suggested before anything is typed
     page = _search_page(eddie, page, "承認フローを設定")
@@ -179,8 +174,8 @@ def test_a_question_asked_on_a_tour_step_is_taught_from_the_step_page(app):
     """Any question, not only a group: the step page offers a teach box for each question asked there,
     and teaching goes back to that step page."""
     step = "/admin/step?tour=first-invoice&version=1&step=new-button"
-    assert 'class="gd-teach"' not in _signed_in(app, "vera").get(step).get_data(as_text=True)  # a viewer: no box
-    eddie = _signed_in(app)
+    assert 'class="gd-teach"' not in signed_in(app, name="vera").get(step).get_data(as_text=True)  # a viewer: no box
+    eddie = signed_in(app, name="eddie")
     page = eddie.get(step).get_data(as_text=True)
     assert STUCK_QUESTION in page and 'class="gd-teach"' in page
     form = _teach_form(page, "ja-invoices-create")
@@ -196,7 +191,7 @@ def test_a_question_asked_on_a_tour_step_is_taught_from_the_step_page(app):
 
 def test_a_file_changed_since_the_page_is_refused_in_the_readers_language_and_the_page_kept(app):
     _ask(app.test_client())
-    eddie = _signed_in(app)
+    eddie = signed_in(app, name="eddie")
     page = _search_page(eddie, eddie.get("/admin/unanswered").get_data(as_text=True), "承認フローを設定")
     form = _teach_form(page, FAQ_ID)
     path = Path(app.config["CONTENT_DIR"]) / FAQ_FILE
@@ -224,7 +219,7 @@ def test_a_file_changed_since_the_page_is_refused_in_the_readers_language_and_th
 ])
 def test_bad_teachings_are_refused_and_nothing_is_written(app, change, status, words):
     _ask(app.test_client())
-    eddie = _signed_in(app)
+    eddie = signed_in(app, name="eddie")
     page = _search_page(eddie, eddie.get("/admin/unanswered").get_data(as_text=True), "承認フローを設定")
     form = _teach_form(page, FAQ_ID)
     content = Path(app.config["CONTENT_DIR"])
@@ -245,7 +240,7 @@ def test_a_broken_file_elsewhere_is_held_back_and_named_and_a_failed_build_is_sh
     status = read_status(Path(app.config["INDEX_DIR"]))
     assert status.state == "done" and any("ja/broken.md" in e for e in status.errors), status
     assert _ask(app.test_client())["outcome"] == "answered"  # the teaching went live all the same
-    page = _signed_in(app).get("/admin/unanswered").get_data(as_text=True)
+    page = signed_in(app, name="eddie").get("/admin/unanswered").get_data(as_text=True)
     assert "公開されなかったファイルがあります" in page and "ja/broken.md" in page
 
     def fail(*args, **kwargs):
@@ -254,14 +249,14 @@ def test_a_broken_file_elsewhere_is_held_back_and_named_and_a_failed_build_is_sh
     monkeypatch.setattr("guide_server.desk.rebuild.build", fail)
     rebuilder(app).request("eddie")
     rebuilder(app).join()
-    page = _signed_in(app).get("/admin/unanswered").get_data(as_text=True)
+    page = signed_in(app, name="eddie").get("/admin/unanswered").get_data(as_text=True)
     assert "再構築に失敗しました" in page and "OSError: disk full" in page
 
 
 def test_past_the_first_groups_the_faqs_are_listed_on_a_search(app, monkeypatch):
     monkeypatch.setattr("guide_server.desk.teach.SUGGESTED_GROUPS", 0)
     _ask(app.test_client())
-    eddie = _signed_in(app)
+    eddie = signed_in(app, name="eddie")
     page = eddie.get("/admin/unanswered").get_data(as_text=True)
     assert "検索するとFAQが表示されます" in page and 'name="faq"' not in page
     assert f'value="{FAQ_ID}"' in _search_page(eddie, page, "承認フローを設定")
@@ -269,7 +264,7 @@ def test_past_the_first_groups_the_faqs_are_listed_on_a_search(app, monkeypatch)
 
 def test_a_viewer_sees_no_teach_box_and_may_not_teach(app):
     _ask(app.test_client())
-    eddie, vera = _signed_in(app), _signed_in(app, "vera")
+    eddie, vera = signed_in(app, name="eddie"), signed_in(app, name="vera")
     form = _teach_form(_search_page(eddie, eddie.get("/admin/unanswered").get_data(as_text=True), "承認フロー"), FAQ_ID)
     assert 'class="gd-teach"' not in vera.get("/admin/unanswered").get_data(as_text=True)
     fields = {**form["fields"], "csrf_token": [csrf_of(vera.get("/admin/"))]}
@@ -311,7 +306,7 @@ def _draft_fields(html: str) -> dict:
 
 
 def test_a_refused_draft_says_why_in_the_readers_language_and_keeps_the_form(app):
-    eddie = _signed_in(app)
+    eddie = signed_in(app, name="eddie")
     fields = _draft_fields(eddie.get("/admin/unanswered").get_data(as_text=True))
     resp = eddie.post("/admin/unanswered/draft", data={**fields, "title": ["私のタイトル"], "slug": ["Bad Name"]})
     text = resp.get_data(as_text=True)
@@ -327,7 +322,7 @@ def test_a_refused_draft_says_why_in_the_readers_language_and_keeps_the_form(app
 
 def test_a_draft_proposes_the_closest_faqs_sections(app):
     _ask(app.test_client())
-    eddie = _signed_in(app)
+    eddie = signed_in(app, name="eddie")
     page = eddie.get("/admin/unanswered").get_data(as_text=True)
     section = page.split(ASKED, 1)[0].rsplit('<section class="gd-group"', 1)[1] + page.split(ASKED, 1)[1]
     fields = _draft_fields(section)
