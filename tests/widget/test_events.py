@@ -96,6 +96,8 @@ def test_pending_events_leave_by_beacon_when_the_page_goes_away(page, guide, use
     page.on("request", lambda r: "/api/v1/events" in r.url and fetched.append(r))
     visit(page, "/t/chat", user=user)
     call(page, "open-chat")  # chat_opened waits in the queue for the next send, 3 s away
+    # the panel's script loads on demand: chat_opened is queued once the chat is on screen
+    expect(page.locator("guide-widget .chat input")).to_be_visible()
     page.goto("/t/nowhere")  # pagehide; the page after it (a 404 of the same origin) can count
 
     def arrived():
