@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Fit the answer confidence and choose the default thresholds on the dev query sets.
+"""The shipped decision models, and the default thresholds chosen on the tune sets.
 
-Per locale, two logistic models over the top hit's raw features (dense
-similarity, margins, BM25, fuzzy, query-term coverage): ``confidence`` =
-P(the top hit answers the question) and ``answerable`` = P(some FAQ answers
-it). Reported figures are out-of-fold (5-fold cross-validation), so no model is
-scored on the queries it was fitted to. Writes ``guide_server/search/calibration.json``
-and a section of BENCHMARKS.md.
+Every build fits the decision's two models to its own help centre (``selfcal``); the shipped
+models (``guide_server/search/calibration.json``, for help centres too small to fit their own and
+for CALIBRATION=shipped) are what the sample help centre's build fits. The thresholds are
+probabilities of those per-build models, so one pair serves every help centre: they are chosen on
+the **tune sets** only — the dev query sets of the sample help centre (ja, en) and StackFAQ's dev
+half, each whole and with half of its FAQs left out (so that some questions truly have no
+answer), each built as a server's would be. ``answer_quality.py`` reports the public sets nobody
+tuned on.
 
     python benchmarks/calibrate.py [--no-write]
 """
@@ -18,135 +20,124 @@ import json
 import os
 
 import numpy as np
-from common import ROOT, load_queries, table, write_section
+from common import WORK, table, write_section
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from public_sets import dev_set, half_content, kept, stackfaq_set  # noqa: E402
 from search_quality import DEFAULTS, build_corpus  # noqa: E402
 
-from guide_server.search.engine import CALIBRATION_FILE, FEATURES  # noqa: E402
+from guide_server.search.engine import CALIBRATION_FILE  # noqa: E402
 
-FOLDS = 5
-L2 = 0.1
-MIN_ANSWER_PRECISION = 0.9
-
-
-def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """L2-regularised logistic regression by Newton's method; returns weights with the bias last."""
-    xb = np.hstack([x, np.ones((len(x), 1))])
-    w = np.zeros(xb.shape[1])
-    reg = np.eye(len(w)) * L2
-    reg[-1, -1] = 0.0
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-xb @ w))
-        grad = xb.T @ (p - y) + reg @ w
-        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
+SUGGEST = (0.02, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3)
+ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7)
+MIN_PRECISION = 0.92  # direct answers right, on the left-out families
+MIN_F1 = 0.6  # "no answer" F1 (unanswerable questions told "no answer")
+MAX_WRONG_DIRECT = 0.05  # unanswerable questions answered anyway, in every tune set
 
 
-def predict(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
+def measured(name: str, family: str, content, queries: list[dict], locale: str, half: bool) -> dict:
+    """One tune set built as a server would, and each question's raw features and labels."""
+    models = {"ja": DEFAULTS["MODEL_JA"], "en": DEFAULTS["MODEL_EN"]}
+    engine = build_corpus(f"calibrate-{name}", content, models)
+    conf, ans, correct, answerable, top3 = [], [], [], [], []
+    for q in queries:
+        right = {d for d in q["relevant"] if kept(d)} if half else set(q["relevant"])
+        r = engine.search(q["query"], locale=locale, k=10)
+        ids = [h.faq.id for h in r.hits]
+        conf.append(r.confidence)
+        ans.append(r.answerable)
+        correct.append(bool(ids) and ids[0] in right)
+        answerable.append(bool(right))
+        top3.append(bool(right & set(ids[:3])))
+    return {"name": name, "family": family, "models": engine.models(locale)[1], "calibration": engine.indexes[locale].calibration,
+            "conf": np.array(conf), "ans": np.array(ans), "correct": np.array(correct),
+            "answerable": np.array(answerable), "top3": np.array(top3)}
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    folds = np.random.default_rng(0).permutation(len(x)) % FOLDS
-    out = np.zeros(len(x))
-    for f in range(FOLDS):
-        train, test = folds != f, folds == f
-        out[test] = predict(fit(x[train], y[train]), x[test])
+def tune_sets() -> list[dict]:
+    out = []
+    for full in (dev_set("ja"), dev_set("en"), stackfaq_set(WORK)):
+        if full is None:
+            continue
+        family = full.name
+        out.append(measured(full.name, family, full.content, full.queries, full.locale, half=False))
+        half = WORK / "calibrate" / f"{full.name}-half"
+        half_content(full, half)
+        out.append(measured(f"{full.name} (half)", family, half, full.queries, full.locale, half=True))
+        print(f"measured {full.name}", flush=True)
     return out
 
 
-def figures(d: dict, suggest: float, answer: float) -> dict:
-    unans = d["unanswerable"]
-    flagged = d["answerable"] < suggest
-    answered = ~flagged & (d["confidence"] >= answer)
-    suggested = ~flagged & ~answered
-    tp = int((flagged & unans).sum())
-    return {
-        "no_answer_precision": tp / max(1, int(flagged.sum())),
-        "no_answer_recall": tp / max(1, int(unans.sum())),
-        "answerable_lost": float((flagged & ~unans).sum() / max(1, int((~unans).sum()))),
-        "answered_share": float(answered.mean()),
-        "answered_precision": float(d["correct"][answered].mean()) if answered.any() else 0.0,
-        "suggested_hit3": float(d["hit3"][suggested & ~unans].mean()) if (suggested & ~unans).any() else 0.0,
-    }
+def figures(s: dict, conf: np.ndarray, ans: np.ndarray, suggest: float, answer: float) -> dict:
+    none = ans < suggest
+    direct = ~none & (conf >= answer)
+    sugg = ~none & ~direct
+    a, u = s["answerable"], ~s["answerable"]
+    tp, fp = int((none & u).sum()), int((none & a).sum())
+    p, r = tp / max(1, tp + fp), tp / max(1, int(u.sum()))
+    return {"direct answers right": float(s["correct"][direct].mean()) if direct.any() else float("nan"),
+            "right-first answered": float(direct[s["correct"]].mean()) if s["correct"].any() else 0.0,
+            "unanswerable answered": float(direct[u].mean()) if u.any() else 0.0,
+            "no-answer F1": 2 * p * r / (p + r) if p + r else 0.0,
+            "answered or suggested": float(((direct & s["correct"]) | (sugg & s["top3"]))[a].mean())}
 
 
-def f1(f: dict) -> float:
-    p, r = f["no_answer_precision"], f["no_answer_recall"]
-    return 2 * p * r / (p + r) if p + r else 0.0
+def pooled(sets: list[dict], suggest: float, answer: float) -> dict:
+    """The figures of all sets together (each question once, with its own build's probabilities)."""
+    union = {k: np.concatenate([s[k] for s in sets]) for k in ("correct", "answerable", "top3", "conf", "ans")}
+    return figures(union, union["conf"], union["ans"], suggest, answer)
+
+
+def choose(sets: list[dict]) -> tuple[float, float]:
+    """The lowest answer threshold whose direct answers are right MIN_PRECISION of the time (pooled)
+    and that answers at most MAX_WRONG_DIRECT of each set's unanswerable questions, and the suggest
+    threshold that finds the most answerable questions' FAQs (answered or suggested) with a "no
+    answer" F1 of at least MIN_F1: a question told "no answer" loses its suggestions, while an
+    unanswerable one shown three suggestions can still go to support."""
+    def safe(a: float) -> bool:
+        return (pooled(sets, SUGGEST[0], a)["direct answers right"] >= MIN_PRECISION
+                and all(figures(s, s["conf"], s["ans"], SUGGEST[0], a)["unanswerable answered"] <= MAX_WRONG_DIRECT for s in sets))
+
+    answer = next((a for a in ANSWER if safe(a)), ANSWER[-1])
+    ok = [s for s in SUGGEST if pooled(sets, s, answer)["no-answer F1"] >= MIN_F1] or [SUGGEST[-1]]
+    return max(ok, key=lambda s: (pooled(sets, s, answer)["answered or suggested"], -s)), answer
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-
-    models = {"ja": DEFAULTS["MODEL_JA"], "en": DEFAULTS["MODEL_EN"]}
-    engine = build_corpus("calibrate", ROOT / "content", models)
-    engine.calibration = {}
-    calibration, data = {}, {}
-    for locale in ("ja", "en"):
-        queries = load_queries(ROOT / f"benchmarks/queries/{locale}.jsonl")
-        rows, correct, hit3, unanswerable = [], [], [], []
-        for q in queries:
-            r = engine.search(q["query"], locale=locale, k=10)
-            ids = [h.faq.id for h in r.hits]
-            rows.append([r.features.get(f, 0.0) for f in FEATURES])
-            correct.append(bool(ids) and ids[0] in q["relevant"])
-            hit3.append(bool(set(ids[:3]) & set(q["relevant"])))
-            unanswerable.append(not q["relevant"])
-        x = np.array(rows)
-        labels = {"confidence": np.array(correct, float), "answerable": 1.0 - np.array(unanswerable, float)}
-        d = {"correct": np.array(correct), "hit3": np.array(hit3), "unanswerable": np.array(unanswerable)}
-        entry = {"fitted_on": f"benchmarks/queries/{locale}.jsonl ({len(queries)} queries)"}
-        for target, y in labels.items():
-            d[target] = out_of_fold(x, y)
-            w = fit(x, y)
-            entry[target] = {"coef": {f: round(float(c), 5) for f, c in zip(FEATURES, w[:-1])}, "bias": round(float(w[-1]), 5)}
-        calibration[f"{locale}:{models[locale]}"] = entry
-        data[locale] = d
-
-    both = {k: np.concatenate([data["ja"][k], data["en"][k]]) for k in data["ja"]}
-    steps = [round(float(v), 2) for v in np.arange(0.05, 0.96, 0.05)]
-    best_suggest = max(steps, key=lambda s: (f1(figures(both, s, 1.0)), -s))
-    ok = [a for a in steps if figures(both, best_suggest, a)["answered_precision"] >= MIN_ANSWER_PRECISION]
-    best_answer = min(ok) if ok else 0.9
-
-    header = ["set", "no-answer precision", "no-answer recall", "answerable said 'no answer'",
-              "answered directly", "direct answers right", "suggestions hold an answer (top 3)"]
-    rows = []
-    for name, d in (("ja", data["ja"]), ("en", data["en"]), ("both", both)):
-        f = figures(d, best_suggest, best_answer)
-        rows.append([name, f["no_answer_precision"], f["no_answer_recall"], f["answerable_lost"],
-                     f["answered_share"], f["answered_precision"], f["suggested_hit3"]])
-    sweep = []
-    for s in (0.2, 0.3, best_suggest, 0.5, 0.6):
-        for a in sorted({0.5, best_answer, 0.8}):
-            f = figures(both, s, a)
-            sweep.append([s, a, f["no_answer_precision"], f["no_answer_recall"], f["answered_share"], f["answered_precision"]])
+    sets = tune_sets()
+    shipped = {}
+    for s in sets:
+        cal = s["calibration"]
+        if s["name"] in ("ja-dev", "en-dev"):  # the sample help centre, whole: its own fit is shipped
+            locale, spec = s["name"][:2], DEFAULTS[f"MODEL_{s['name'][:2].upper()}"]
+            shipped[f"{locale}:{spec}"] = dict(cal["models"], fitted_on=f"content/faq/{locale} ({cal['faqs']} FAQs, "
+                                               f"{cal['examples']} examples from their own wordings)")
+    assert all(s["models"] == "fitted" for s in sets), [(s["name"], s["models"]) for s in sets]
+    suggest, answer = choose(sets)
+    header = ["tune set", "suggest", "answer", "direct answers right", "right-first answered",
+              "unanswerable answered", "no-answer F1", "answered or suggested"]
+    chosen = [[s["name"], suggest, answer, *figures(s, s["conf"], s["ans"], suggest, answer).values()] for s in sets]
+    chosen.append(["all, pooled", suggest, answer, *pooled(sets, suggest, answer).values()])
+    sweep = [["all, pooled", s, a, *pooled(sets, s, a).values()] for s in SUGGEST for a in ANSWER]
     text = "\n".join([
-        "## Answer confidence and thresholds (`benchmarks/calibrate.py`)", "",
-        f"Two logistic models per locale over {', '.join(FEATURES)}: `answerable` (some FAQ answers the question) "
-        f"and `confidence` (the top hit does). Out-of-fold figures ({FOLDS}-fold cross-validation) on the dev sets, "
-        "answerable and unanswerable queries together.", "",
-        f"Chosen defaults: **SUGGEST_THRESHOLD = {best_suggest}** (`answerable` below it: \"no answer\"; best F1 for "
-        f"spotting unanswerable questions) and **ANSWER_THRESHOLD = {best_answer}** (`confidence` at or above it: a direct "
-        f"answer; lowest value at which at least {MIN_ANSWER_PRECISION:.0%} of direct answers are right). In between, the top 3 are offered.", "",
-        table(header, rows), "", "Other thresholds (both locales):", "",
-        table(["suggest", "answer", "no-answer precision", "no-answer recall", "answered directly", "direct answers right"], sweep),
-    ])
+        "## Answer decision: shipped models and thresholds (`benchmarks/calibrate.py`)", "",
+        "Each build fits the decision's two models to its own help centre, without labels (docs/search.md "
+        "\"Calibration\"); the shipped models are the sample help centre's own fit. The thresholds are chosen on the "
+        f"tune sets, each whole and with half of its FAQs left out, each build with its own models: the lowest "
+        f"ANSWER_THRESHOLD with direct answers right ≥ {MIN_PRECISION:.0%} (pooled) and at most {MAX_WRONG_DIRECT:.0%} of "
+        "each set's unanswerable questions answered anyway, and the SUGGEST_THRESHOLD that finds the most answerable "
+        f"questions' FAQs (answered or suggested) with a pooled \"no answer\" F1 ≥ {MIN_F1}.", "",
+        f"Chosen: **SUGGEST_THRESHOLD = {suggest}**, **ANSWER_THRESHOLD = {answer}** (guide_server/settings.py has "
+        f"{DEFAULTS['SUGGEST_THRESHOLD']} / {DEFAULTS['ANSWER_THRESHOLD']}).", "",
+        table(header, chosen), "", "Sweep (pooled):", "", table(header, sweep)])
     print(text)
     if not args.no_write:
-        CALIBRATION_FILE.write_text(json.dumps(calibration, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        CALIBRATION_FILE.write_text(json.dumps(shipped, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         write_section("calibration", text)
-        print(f"\nwrote {CALIBRATION_FILE}; defaults to set in guide_server/settings.py: "
-              f"SUGGEST_THRESHOLD={best_suggest}, ANSWER_THRESHOLD={best_answer}")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         db=engine,
         index=LiveIndex(Path(cfg["INDEX_DIR"]), models_of(cfg),
                         {loc: parse_weights(w) for loc, w in weights_of(cfg).items()},
-                        cfg["DEFAULT_LOCALE"], cfg["RELOAD_INTERVAL"]),
+                        cfg["DEFAULT_LOCALE"], cfg["RELOAD_INTERVAL"], fitted=cfg["CALIBRATION"] == "auto"),
         tours=TourLibrary(content / "tours", engine),
         surveys=SurveyLibrary(content / "surveys"),
         widget=WidgetScript(),

@@ -74,8 +74,10 @@ def _build_once(content: Path, out: Path, models: dict[str, str], quiet: bool, m
     from .search.builder import build
     from .search.errors import BuildError
 
+    cfg = _app_config()
     try:
-        manifest = build(content, out, models, progress=False if quiet else None, memory=memory, hold_back=hold_back)
+        manifest = build(content, out, models, progress=False if quiet else None, memory=memory, hold_back=hold_back,
+                         weights=_fusion(cfg), confirmed=_confirmed(cfg["DATABASE_URL"], quiet))
     except BuildError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
@@ -122,10 +124,42 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
         return 0
 
 
-def _search_engine(index_dir: str | None):
+def _confirmed(database_url: str, quiet: bool) -> dict[str, list[tuple[str, str]]]:
+    """The questions people confirmed (``analytics.outcomes.confirmed_answers``) for the build's
+    calibration; none when there is no database yet or it does not answer (the build goes on)."""
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .analytics.outcomes import confirmed_answers
+    from .db.engine import missing_database, open_engine
+    from .search.selfcal import CONFIRMED_DAYS
+
+    if missing_database(database_url):
+        return {}
+    engine = open_engine(database_url)
+    try:
+        return confirmed_answers(engine, time.time() - CONFIRMED_DAYS * 86400, time.time())
+    except SQLAlchemyError as exc:
+        if not quiet:
+            print(f"confirmed questions not read (the database did not answer: {type(exc).__name__}): "
+                  "the answer decision is fitted on the content alone", file=sys.stderr)
+        return {}
+    finally:
+        engine.dispose()
+
+
+def _fusion(cfg) -> dict[str, dict[str, float]]:
+    """The fusion weights of each locale, parsed."""
     from .config import weights_of
+    from .search.engine import parse_weights
+
+    return {loc: parse_weights(w) for loc, w in weights_of(cfg).items()}
+
+
+def _search_engine(index_dir: str | None):
     from .search.builder import load_indexes
-    from .search.engine import FaqSearch, parse_weights
+    from .search.engine import FaqSearch
     from .search.errors import SearchError
 
     cfg = _app_config()
@@ -134,8 +168,8 @@ def _search_engine(index_dir: str | None):
         _, indexes = load_indexes(path)
     except SearchError as exc:
         raise SystemExit(f"error: {exc}") from None
-    weights = {loc: parse_weights(w) for loc, w in weights_of(cfg).items()}
-    return FaqSearch(indexes, weights, default_locale=cfg["DEFAULT_LOCALE"]), cfg
+    return FaqSearch(indexes, _fusion(cfg), default_locale=cfg["DEFAULT_LOCALE"],
+                     fitted=cfg["CALIBRATION"] == "auto"), cfg
 
 
 def run_ask(args) -> int:
@@ -156,6 +190,39 @@ def run_ask(args) -> int:
         print(f"      dense {s['dense']:.3f}  bm25 {s['bm25']:.2f}  fuzzy {s['fuzzy']:.2f}  ({hit.faq.path})")
     if args.explain:
         print("features: " + json.dumps({k: round(v, 4) for k, v in result.features.items()}))
+    return 0
+
+
+def run_calibrate(args) -> int:
+    """What the live build's answer decision is expected to do on this help centre."""
+    from .search import selfcal
+
+    engine, cfg = _search_engine(args.index)
+    suggest = cfg["SUGGEST_THRESHOLD"] if args.suggest is None else args.suggest
+    answer = cfg["ANSWER_THRESHOLD"] if args.answer is None else args.answer
+    for locale, status in engine.calibration_status().items():
+        print(f"{locale}: {status['models']} models: {status['reason']}")
+        held = (getattr(engine.indexes[locale], "calibration", None) or {}).get("held_out")
+        if status["models"] != "fitted" or not held:
+            print("  no expected figures: they are measured on the questions a build makes from its own FAQs")
+            continue
+        conf, ans = held["confidence"], held["answerable"]
+
+        def figures(s, a, conf=conf, ans=ans, held=held):
+            return selfcal.expected(conf, ans, held["correct"], held["answerable_truth"], s, a)
+
+        f = figures(suggest, answer)
+        print(f"  at SUGGEST_THRESHOLD {suggest} and ANSWER_THRESHOLD {answer}, on {f['examples']} held-out "
+              "questions made from its own FAQs:")
+        for key, label in selfcal.EXPECTED.items():
+            print(f"    {label:<44} {f[key]:6.1%}")
+        if args.sweep:
+            print("    suggest  answer  answered  right  told none (answerable / unanswerable)")
+            for s in (0.03, 0.05, 0.1, 0.2, 0.3):
+                for a in (0.3, 0.4, 0.5, 0.6, 0.75):
+                    f = figures(s, a)
+                    print(f"    {s:7.2f} {a:7.2f} {f['answered_rate']:8.1%} {f['precision']:6.1%} "
+                          f"{f['answerable_said_none']:10.1%} / {f['unanswerable_said_none']:.1%}")
     return 0
 
 
@@ -222,6 +289,14 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("-k", type=int, default=5)
     a.add_argument("--explain", action="store_true", help="print the confidence features")
     a.set_defaults(func=run_ask)
+
+    c = sub.add_parser("calibrate", help="what the answer decision is expected to do on this help centre (docs/search.md)")
+    c.add_argument("--report", action="store_true", help="print the expected figures at the thresholds (the default action)")
+    c.add_argument("--index", help="index folder; default: <instance>/index")
+    c.add_argument("--suggest", type=float, help="SUGGEST_THRESHOLD to report at (default: the setting)")
+    c.add_argument("--answer", type=float, help="ANSWER_THRESHOLD to report at (default: the setting)")
+    c.add_argument("--sweep", action="store_true", help="also print the figures at other thresholds")
+    c.set_defaults(func=run_calibrate)
 
     q = sub.add_parser("search", help="rank FAQs for one query a line on stdin")
     q.add_argument("--index", help="index folder; default: <instance>/index")

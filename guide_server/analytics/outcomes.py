@@ -87,6 +87,21 @@ def question_outcomes(engine: Engine, site: str, start: float, end: float,
     return list(mine.values())
 
 
+def confirmed_answers(engine: Engine, since: float, until: float, limit: int = 2000) -> dict[str, list[tuple[str, str]]]:
+    """Per locale, the newest ``limit`` (question, FAQ id) pairs people confirmed in [since, until),
+    across every site: a 👍 on an answer (its FAQ), or the FAQ they opened without asking the same
+    again. A build fits its answer decision on them too (``search.selfcal``)."""
+    with engine.connect() as conn:
+        sites = [r[0] for r in conn.execute(select(questions.c.site).where(questions.c.created_at >= since).distinct())]
+    found: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+    for site in sites:
+        for a in question_outcomes(engine, site, since, until):
+            faq = a.faq_id if a.up else next((o.get("faq_id") for o in a.opened if o.get("faq_id")), None)
+            if a.resolution == "confirmed" and faq and a.outcome != "no_answer":
+                found[a.locale][normalise(a.question)] = (a.created_at, a.question, faq)
+    return {loc: [(q, f) for _, q, f in sorted(pairs.values(), reverse=True)[:limit]] for loc, pairs in found.items()}
+
+
 def resolve(a: Asked) -> tuple[str, list[str]]:
     """The resolution of one question and, when unresolved, why (``REASONS``)."""
     hits = {"no_answer": a.outcome == "no_answer", "none_opened": a.outcome == "suggested" and not a.opened,

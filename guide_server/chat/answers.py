@@ -16,7 +16,7 @@ from ..search.faq import Faq
 from ..web import identity, inputs
 from ..web.context import db, live_index, search, site_settings, stored_person
 from ..web.errors import ApiError, describe_database_error
-from . import alerts, store
+from . import alerts, extracts, store
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,13 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def hit_json(hit: Hit, site: str | None, full: bool = False) -> dict[str, Any]:
+def hit_json(hit: Hit, site: str | None, full: bool = False, question: str = "") -> dict[str, Any]:
+    """One FAQ of an answer. With the ``question``: the sentences of its cited section that share the
+    question's words (``extract``) and why it was found (``reason``)."""
     faq = hit.faq
-    sec = faq.sections[hit.section] if hit.section is not None and hit.section < len(faq.sections) else None
-    anchor = sec.anchor if sec else None
+    cited = extracts.cited_section(faq, hit.section)
+    sec = faq.sections[cited] if cited is not None else None
+    anchor = sec.anchor if sec and hit.section is not None else None  # no question, no section: the top
     body = {
         "id": faq.id,
         "title": faq.title,
@@ -58,8 +61,12 @@ def hit_json(hit: Hit, site: str | None, full: bool = False) -> dict[str, Any]:
         "locale": faq.locale,
         "url": faq_url(faq, anchor, site),
         "score": round(hit.score, 4),
-        "snippet": snippet(sec.text if sec else (faq.sections[0].text if faq.sections else "")),
+        "snippet": snippet(sec.text if sec else ""),
+        "steps": extracts.steps(faq, cited),
     }
+    if question:
+        body["extract"] = extracts.extract(question, sec.text, faq.locale, body["steps"]) if sec else None
+        body["reason"] = extracts.reason(question, faq, faq.locale)
     if full:
         body["section"] = {"anchor": anchor, "heading": sec.heading} if sec and anchor else None
         body["html"] = faq.html
@@ -146,11 +153,11 @@ def ask(payload: Any, site: str, channel: str) -> dict[str, Any]:
         "suggestions": [],
     }
     if outcome == "answered":
-        body["answer"] = hit_json(top, site, full=True)
-        body["suggestions"] = [hit_json(h, site) for h in result.hits[1:3]]
+        body["answer"] = hit_json(top, site, full=True, question=question)
+        body["suggestions"] = [hit_json(h, site, question=question) for h in result.hits[1:3]]
     elif outcome == "suggested":
         body["message"] = SUGGEST_TEXT[ui_locale]
-        body["suggestions"] = [hit_json(h, site) for h in result.hits[:3]]
+        body["suggestions"] = [hit_json(h, site, question=question) for h in result.hits[:3]]
     else:
         body["message"] = NO_ANSWER_TEXT[ui_locale]
         body["escalation"] = {"support": site_settings(site)["support"] or None}

@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -83,6 +84,15 @@ def open_engine(url: str, timeout: float = REQUEST_TIMEOUT_S,
     event.listen(engine, "commit", _note_commit)
     _forget_after_fork(engine)
     return engine
+
+
+def missing_database(url: str) -> str | None:
+    """Why ``url`` names no database yet (a SQLite file not created), or None: a command that only
+    reads must not create one."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and not _in_memory(u) and not Path(u.database).is_file():
+        return f"no database at {u.database}"
+    return None
 
 
 def _forget_after_fork(engine: Engine) -> None:

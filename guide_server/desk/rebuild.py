@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..analytics.outcomes import confirmed_answers
 from ..search.builder import build
 from ..search.errors import BuildError
+from ..search.selfcal import CONFIRMED_DAYS
 from ..web.context import services
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,9 @@ class RebuildStatus:
 class Rebuilder:
     """Builds ``content_dir`` into ``index_dir`` in the background, as often as asked, one at a time."""
 
-    def __init__(self, content_dir: Path, index_dir: Path, models: dict[str, str], live=None):
+    def __init__(self, content_dir: Path, index_dir: Path, models: dict[str, str], live=None, db=None):
         self.content_dir, self.index_dir, self.models, self.live = content_dir, index_dir, models, live
+        self.db = db  # where the questions people confirmed are read (the build's calibration learns from them)
         self._lock = threading.Lock()
         self._pending: str | None = None  # who asked for the build still to make
         self._thread: threading.Thread | None = None
@@ -91,7 +95,8 @@ class Rebuilder:
         self._write(RebuildStatus("running", by, started))
         try:
             # hold_back: a broken file elsewhere in the content keeps only itself out, not the teaching
-            manifest = build(self.content_dir, self.index_dir, self.models, progress=False, hold_back=True)
+            manifest = build(self.content_dir, self.index_dir, self.models, progress=False, hold_back=True,
+                             weights=self.live.weights if self.live is not None else None, confirmed=self._confirmed())
         except BuildError as exc:
             errors = tuple(str(e) for e in exc.errors[:MAX_ERRORS])
             self._write(RebuildStatus("failed", by, started, time.time(), errors=errors))
@@ -104,6 +109,16 @@ class Rebuilder:
             self.live.load()  # this process answers from it at once; the others' watchers load it
         self._write(RebuildStatus("done", by, started, time.time(), build=manifest["build_id"],
                                   errors=tuple(manifest.get("content_errors", ())[:MAX_ERRORS])))
+
+    def _confirmed(self) -> dict[str, list[tuple[str, str]]]:
+        if self.db is None:
+            return {}
+        try:
+            return confirmed_answers(self.db, time.time() - CONFIRMED_DAYS * 86400, time.time())
+        except SQLAlchemyError:
+            log.warning("confirmed questions not read (the database did not answer): the rebuild's answer "
+                        "decision is fitted on the content alone")
+            return {}
 
     def _write(self, status: RebuildStatus) -> None:
         path = self.index_dir / STATUS_FILE
@@ -135,6 +150,6 @@ def rebuilder(app: Flask | None = None) -> Rebuilder:
             cfg, live = app.config, services(app).index
             # the encoders the server searches with (MODEL_JA, MODEL_EN): the build they can read
             found = app.extensions[_EXTENSION] = Rebuilder(Path(cfg["CONTENT_DIR"]), Path(cfg["INDEX_DIR"]),
-                                                           live.models, live)
+                                                           live.models, live, services(app).db)
             services(app).on_close(found.join)
     return found

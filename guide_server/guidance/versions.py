@@ -17,10 +17,9 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..content.rules import ContentError
@@ -116,11 +115,11 @@ class VersionBook:
 def check_against(database_url: str, items: list) -> tuple[list[ContentError], str | None]:
     """(conflicts, None), or ([], why nothing was compared): for ``index_builder.py --check``,
     which must not create a database or its tables."""
-    from ..db.engine import open_engine
+    from ..db.engine import missing_database, open_engine
 
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
-        return [], f"no database at {url.database}"
+    missing = missing_database(database_url)
+    if missing:
+        return [], missing
     engine = open_engine(database_url)
     try:
         recorded = read_recorded(engine)

@@ -10,7 +10,8 @@
   tour and survey file (``web.problems``: file, line, message), each also a line of ``warnings``.
   ``warnings`` and ``broken_targets`` also name the tour steps whose selector finds nothing for
   many people (TARGET_MISSING_ALERT): a problem of a customer's page, not of this service, so the
-  status and readiness stay as they are.
+  status and readiness stay as they are. ``calibration`` says per locale whether the answer
+  decision uses models fitted to this help centre or the shipped ones, and why (too few FAQs).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def _index_state() -> tuple[str | None, list[str], dict]:
     problems = [f"index: {p}" for p in live.status()["problems"]]
     details = {"build_id": live.build_name,
                "faqs": {k: v["faqs"] for k, v in live.manifest["locales"].items()},
+               "calibration": live.current().calibration_status(),
                "reload_error": live.last_error}
     return None, problems, details
 

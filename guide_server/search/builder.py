@@ -27,16 +27,19 @@ from importlib import metadata
 from pathlib import Path
 
 from ..content.rules import LOCALES
+from . import selfcal
 from .encoders import get_encoder, parse_specs
 from .errors import BuildError, IndexCorrupt, IndexMismatch, IndexUnavailable, SearchError
-from .faq import check_changed_last, parse_faq, read_content
+from .faq import Faq, check_changed_last, parse_faq, read_content
 from .index import LocaleIndex, folder_key
 from .integrity import MANIFEST, BuildFiles, checksums, files_of, mismatched
+from .lexical import K1, B
 from .problems import publishable, record_problems
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
+REFIT_SHARE = 0.05  # a locale's decision is fitted again once this share of its FAQs changed
 TOKENIZERS = {"ja": "sudachi-core:A:normalized", "en": "words:snowball-english"}
 _LIBRARIES = ("faiss-cpu", "bm25s", "sudachipy", "sudachidict-core", "rapidfuzz", "numpy", "nh3", "markdown-it-py")
 
@@ -268,12 +271,16 @@ def _build_lock(index_dir: Path):
 
 
 def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: bool | None = None,
-          keep: int = 2, memory: BuildMemory | None = None, hold_back: bool = False) -> dict:
+          keep: int = 2, memory: BuildMemory | None = None, hold_back: bool = False,
+          weights: dict[str, dict[str, float]] | None = None,
+          confirmed: dict[str, list[tuple[str, str]]] | None = None) -> dict:
     """Build the index for ``content_dir`` into ``index_dir`` and make it live; returns the manifest.
     ``memory`` (see BuildMemory) carries the indexes of one build into the next. A content error
     fails the build (BuildError), or with ``hold_back`` keeps only the broken files out (see
     ``problems``: the manifest's ``content_errors`` and ``held_back`` name them). Either way the
-    errors are recorded for the server (``problems.record_problems``)."""
+    errors are recorded for the server (``problems.record_problems``). Each changed locale's answer
+    decision is fitted to its content (``selfcal``) with the fusion ``weights`` the server uses
+    (the defaults when None) and the (question, FAQ id) pairs people ``confirmed``, per locale."""
     started = time.perf_counter()
     with _build_lock(index_dir):
         prev = _Previous(index_dir, memory)
@@ -331,6 +338,8 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
                     "tokenizer": TOKENIZERS[locale],
                     "faqs": len(items),
                     "views": int(len(index.view_ids)),
+                    "calibration": _calibration(index, weights, prev.manifest.get("locales", {}).get(locale),
+                                                sum(1 for f in items if isinstance(f, Faq)), (confirmed or {}).get(locale, [])),
                 }
             files = {f.path: f.hash for f in faqs}
             linked = {}
@@ -371,6 +380,23 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
         return manifest
 
 
+def _calibration(index: LocaleIndex, weights: dict | None, before: dict | None, changed: int,
+                 confirmed: list[tuple[str, str]]) -> dict:
+    """The locale's answer decision fitted to its content and ``confirmed`` questions, or the
+    previous build's when fewer than ``REFIT_SHARE`` of its FAQs changed since that was fitted and
+    few questions were confirmed since (a one-file rebuild stays quick)."""
+    from .engine import FaqSearch
+
+    search = FaqSearch({index.locale: index}, weights, calibration={})
+    old = (before or {}).get("calibration") or {}
+    drift = old.get("changed_since", 0) + changed + abs(old.get("faqs", 0) - len(index.faqs))
+    if (old.get("source") == "fitted" and old.get("features") == list(selfcal.FEATURES) and old.get("bm25") == [K1, B]
+            and old.get("weights") == search.weights[index.locale] and drift < REFIT_SHARE * len(index.faqs)
+            and len(confirmed) < 1.2 * old.get("confirmed_offered", 0) + 10):
+        return dict(old, changed_since=drift)
+    return dict(selfcal.calibrate(search, index.locale, confirmed), confirmed_offered=len(confirmed))
+
+
 def _prefetch_encoders(specs: list[str]) -> None:
     """Start loading a changed locale's encoders while the old build is read: loading a model
     takes a second or more, mostly in C (decompression, file reads) that runs beside Python."""
@@ -384,7 +410,7 @@ def _prefetch_encoders(specs: list[str]) -> None:
         threading.Thread(target=load, args=(spec,), name=f"guide-prefetch-{spec}", daemon=True).start()
 
 
-_PER_FILE = ("files", "file_stamps", "catalog")
+_PER_FILE = ("locales", "files", "file_stamps", "catalog")  # "locales" holds the decision's held-out figures
 
 
 def _manifest_text(manifest: dict) -> str:
@@ -484,4 +510,5 @@ def load_build(build: Path, models: dict[str, str] | None = None,
             indexes[locale] = old
         else:
             indexes[locale] = LocaleIndex.load(locale, files.locale(locale), encoders)
+        indexes[locale].calibration = info.get("calibration")
     return manifest, indexes, files.verified

@@ -10,7 +10,6 @@ FAQ answers it at all).
 from __future__ import annotations
 
 import json
-import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +18,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ..content.rules import LOCALES, visible_to
+from . import evidence
+from .evidence import FEATURES
 from .faq import Faq
 from .index import CANDIDATES, LocaleIndex
 from .textnorm import detect_locale, fuzzy_form, has_content, load_tokenizers, normalize, tokens
 
 METHODS = ("dense", "bm25", "fuzzy")
-DEFAULT_WEIGHTS = {"dense": 1.0, "bm25": 0.5, "fuzzy": 0.1}
+# the FUSION_JA / FUSION_EN settings' defaults (tests/search/test_selfcal.py keeps them equal): what a
+# build fits its decision with when it is not told the server's weights
+DEFAULT_WEIGHTS = {"ja": {"dense": 1.0, "bm25": 0.7, "fuzzy": 0.1}, "en": {"dense": 1.0, "bm25": 0.25, "fuzzy": 0.0}}
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-FEATURES = ("dense_top", "dense_margin", "bm25_top", "fuzzy_top", "fused_margin", "coverage")
 TARGETS = ("confidence", "answerable")
 _UNREAD = object()
 
@@ -71,10 +73,6 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / std if std > 1e-9 else np.zeros_like(x, dtype=np.float32)
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
-
-
 def load_calibration(path: Path = CALIBRATION_FILE) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -96,10 +94,14 @@ class FaqSearch:
     """Searches the per-locale indexes of one build."""
 
     def __init__(self, indexes: dict[str, LocaleIndex], weights: dict[str, dict[str, float]] | None = None,
-                 calibration: dict | None = None, default_locale: str = "ja"):
+                 calibration: dict | None = None, default_locale: str = "ja", fitted: bool = True):
         self.indexes = indexes
-        self.weights = {loc: dict(DEFAULT_WEIGHTS, **((weights or {}).get(loc) or {})) for loc in LOCALES}
+        self.weights = {loc: dict(DEFAULT_WEIGHTS[loc], **((weights or {}).get(loc) or {})) for loc in LOCALES}
+        # the models shipped with guide, fitted on its sample help centre; each build's own models
+        # (``selfcal``, in the manifest) are used instead where it has them, unless ``fitted`` is off
         self.calibration = load_calibration() if calibration is None else calibration
+        self.fitted = fitted
+        self._term_stats: dict[str, evidence.TermStats] = {}
         self.default_locale = default_locale
         # Each FAQ's ``sites``, per locale, read from its stored record when first needed (_UNREAD
         # until then). A question's 50-150 candidates are filtered by site with these alone: parsing
@@ -165,17 +167,7 @@ class FaqSearch:
         if not keep.any():
             return Result(query, loc, [], 0.0)
         rows, dense, bm25, fuzzy = sig.rows[keep], sig.dense[keep], sig.bm25[keep], sig.fuzzy[keep]
-        fused = np.zeros(len(rows), np.float32)
-        if "dense" in methods:
-            for e in range(dense.shape[1]):
-                fused += weights["dense"] * _z(dense[:, e])
-        if "bm25" in methods:
-            fused += weights["bm25"] * _z(bm25)
-        if "fuzzy" in methods:
-            fused += weights["fuzzy"] * _z(fuzzy)
-        if len(methods) == 1:  # a single method ranks by its raw score (ties broken by dense)
-            raw = {"dense": dense.mean(axis=1), "bm25": bm25, "fuzzy": fuzzy}[methods[0]]
-            fused = raw.astype(np.float32)
+        fused = self.fuse(loc, dense, bm25, fuzzy, methods)
         # the confidence features read the whole ranking, so they do not depend on k
         order = np.argsort(-fused, kind="stable")
         hits = []
@@ -184,11 +176,38 @@ class FaqSearch:
             section = index.best_section(int(rows[n]), sig.qvecs)
             hits.append(Hit(faq, float(fused[n]), {
                 "dense": float(dense[n].mean()), "bm25": float(bm25[n]), "fuzzy": float(fuzzy[n])}, section))
-        features = self._features(dense, bm25, fuzzy, fused, order)
-        vocab = index.bm25.vocab_dict if index.bm25 is not None else {}
-        features["coverage"] = sum(t in vocab for t in qtokens) / len(qtokens) if qtokens else 0.0
+        stats = self._stats(loc)
+        features = evidence.features(stats, qtokens, dense, bm25, fuzzy, fused, order, self._active(loc, methods),
+                                     stats.doc_terms(int(rows[order[0]])))
         confidence, answerable = self._calibrated(loc, index, features)
         return Result(query, loc, hits, confidence, answerable, features)
+
+    def fuse(self, locale: str, dense: np.ndarray, bm25: np.ndarray, fuzzy: np.ndarray,
+             methods: tuple[str, ...] = METHODS) -> np.ndarray:
+        """The candidates' fused scores: each method's scores z-normalised, weighted and summed."""
+        weights = self.weights[locale]
+        if len(methods) == 1:  # a single method ranks by its raw score
+            raw = {"dense": dense.mean(axis=1), "bm25": bm25, "fuzzy": fuzzy}[methods[0]]
+            return raw.astype(np.float32)
+        fused = np.zeros(len(bm25), np.float32)
+        if "dense" in methods:
+            for e in range(dense.shape[1]):
+                fused += weights["dense"] * _z(dense[:, e])
+        if "bm25" in methods:
+            fused += weights["bm25"] * _z(bm25)
+        if "fuzzy" in methods:
+            fused += weights["fuzzy"] * _z(fuzzy)
+        return fused
+
+    def _active(self, locale: str, methods: tuple[str, ...]) -> tuple[str, ...]:
+        """The methods that take part in the ranking (a weight of 0 leaves one out)."""
+        return tuple(m for m in methods if self.weights[locale][m] > 0)
+
+    def _stats(self, locale: str) -> evidence.TermStats:
+        stats = self._term_stats.get(locale)
+        if stats is None:
+            stats = self._term_stats[locale] = evidence.TermStats(self.indexes[locale])
+        return stats
 
     def _visible(self, locale: str, rows: np.ndarray, site: str | None) -> np.ndarray:
         """Which of these FAQs ``site`` may see; all of them for None (an editor's tool)."""
@@ -204,31 +223,57 @@ class FaqSearch:
             out[n] = visible_to(sites, site)
         return out
 
-    @staticmethod
-    def _features(dense, bm25, fuzzy, fused, order) -> dict[str, float]:
-        top = order[0]
-        second = order[1] if len(order) > 1 else None
-        d = dense.mean(axis=1)
-        return {
-            "dense_top": float(d[top]),
-            "dense_margin": float(d[top] - (d[second] if second is not None else 0.0)),
-            "bm25_top": float(bm25[top] / (bm25[top] + 5.0)),
-            "fuzzy_top": float(fuzzy[top]),
-            "fused_margin": float(fused[top] - (fused[second] if second is not None else 0.0)),
-        }
+    def models(self, locale: str) -> tuple[dict | None, str]:
+        """The decision's models for a locale and where they come from: ``fitted`` (this build's,
+        fitted to its own content), ``shipped`` (guide's, fitted to its sample help centre) or
+        ``none`` (an encoder nobody calibrated)."""
+        index = self.indexes[locale]
+        own = getattr(index, "calibration", None) or {}
+        if self.fitted and own.get("features") == list(FEATURES) and _usable(own.get("models")):
+            return own["models"], "fitted"
+        shipped = self.calibration.get(f"{locale}:{'+'.join(e.spec for e in index.encoders)}")
+        if _usable(shipped):
+            return shipped, "shipped"
+        return None, "none"
 
-    def _calibrated(self, locale: str, index: LocaleIndex, features: dict[str, float]) -> tuple[float, float]:
-        key = f"{locale}:{'+'.join(e.spec for e in index.encoders)}"
-        models = self.calibration.get(key)
-        if models is None:
-            # An encoder nobody calibrated: fall back on the dense similarity alone.
-            guess = _sigmoid((features["dense_top"] - 0.55) * 12.0)
+    def probabilities(self, locale: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``confidence`` and ``answerable`` for rows of raw features (in ``FEATURES`` order)."""
+        models, _ = self.models(locale)
+        x = np.atleast_2d(np.asarray(x, float))
+        if models is None:  # an encoder nobody calibrated: the dense similarity alone
+            guess = 1 / (1 + np.exp(-(x[:, FEATURES.index("dense_top")] - 0.55) * 12.0))
             return guess, guess
         out = []
         for target in TARGETS:
             m = models[target]
-            out.append(_sigmoid(m["bias"] + sum(m["coef"][f] * features[f] for f in FEATURES)))
+            z = m["bias"] + x @ np.array([m["coef"][f] for f in FEATURES])
+            out.append(1 / (1 + np.exp(-np.clip(z, -50, 50))))
         return out[0], out[1]
+
+    def calibration_status(self) -> dict[str, dict]:
+        """Per locale, which decision models answer (``models``) and why."""
+        out = {}
+        for locale, index in self.indexes.items():
+            own = getattr(index, "calibration", None) or {}
+            _, source = self.models(locale)
+            if source == "fitted":
+                reason = (f"fitted to this help centre at build time ({own.get('examples')} examples from "
+                          f"{own.get('faqs')} FAQs and {own.get('confirmed', 0)} questions people confirmed)")
+            elif not self.fitted:
+                reason = "CALIBRATION=shipped: the models shipped with guide"
+            else:
+                reason = own.get("reason") or ("this build has no models of its own (built by an older guide, "
+                                               "or with other fusion weights): the shipped models are used")
+            out[locale] = {"models": source, "reason": reason}
+        return out
+
+    def _calibrated(self, locale: str, index: LocaleIndex, features: dict[str, float]) -> tuple[float, float]:
+        conf, ans = self.probabilities(locale, np.array([[features[f] for f in FEATURES]]))
+        return float(conf[0]), float(ans[0])
+
+
+def _usable(models: dict | None) -> bool:
+    return models is not None and all(set(models[t]["coef"]) == set(FEATURES) for t in TARGETS)
 
 
 def decide_outcome(result: Result, suggest_threshold: float, answer_threshold: float) -> str:

@@ -65,8 +65,9 @@ class LiveIndex:
     """
 
     def __init__(self, index_dir: Path, models: dict[str, str], weights: dict, default_locale: str,
-                 interval: float = 0.5):
+                 interval: float = 0.5, fitted: bool = True):
         self.index_dir = Path(index_dir)
+        self.fitted = fitted  # each build's own decision models (CALIBRATION=auto) or the shipped ones
         self.models = models
         self.weights = weights
         self.default_locale = default_locale
@@ -136,7 +137,7 @@ class LiveIndex:
             manifest, indexes, verified = load_build(self.index_dir / "builds" / name, self.models, before)
             for index in indexes.values():
                 index.query_vectors("warm up")  # first calls into a model are slow; pay that here
-            search = FaqSearch(indexes, self.weights, default_locale=self.default_locale)
+            search = FaqSearch(indexes, self.weights, default_locale=self.default_locale, fitted=self.fitted)
         except Exception as exc:  # noqa: BLE001 - keep serving what is loaded; say why in status()
             self._failed(name, exc)
             return False

@@ -127,6 +127,20 @@ def tokens_ja(text: str, readings: bool = False) -> list[str]:
     return out
 
 
+def morphemes_ja(text: str) -> list:
+    """Sudachi's morphemes of Japanese text (SplitMode.A): surfaces, offsets, normalised forms."""
+    return _sudachi.morphemes(text)
+
+
+def surface_words(text: str, locale: str) -> list[tuple[str, bool]]:
+    """The text's words as written, in order (joined with "" for Japanese, " " for English, they
+    give the text back), each with whether search counts it: a content word, not a particle, an
+    auxiliary, a symbol or a stop word."""
+    if locale == "ja":
+        return [(m.surface(), m.part_of_speech()[0] not in _JA_DROP_POS) for m in _sudachi.morphemes(text)]
+    return [(w, w.lower().strip(".,?!:;\"'()") not in _EN_STOP) for w in text.split()]
+
+
 def reading_ja(text: str) -> str:
     """Katakana reading of Japanese text, so kana-typed queries meet kanji titles."""
     parts = []

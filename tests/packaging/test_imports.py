@@ -34,7 +34,7 @@ ALLOWED = {
     "chat": {"content", "db", "search", "web", "privacy", "metrics"},
     "ops": {"chat", "db", "search", "web", "metrics", "config", "desk"},  # config, desk: gunicorn_conf's SECRET_KEY check
     "desk": {"content", "db", "search", "analytics", "events.types", "chat", "web", "privacy"},
-    "cli": {"settings", "config", "content", "db", "search", "guidance", "desk", "privacy", "web", "__init__"},
+    "cli": {"settings", "config", "content", "db", "search", "guidance", "desk", "analytics", "privacy", "web", "__init__"},
     "__init__": {"settings", "config", "db", "search", "guidance", "guidance.routes", "events", "chat", "desk", "widget",
                  "widget.routes", "web", "privacy", "ops", "metrics"},
 }

@@ -8,7 +8,7 @@ import pytest
 
 from guide_server.search.faq import load_content
 from guide_server.search.index import lexical_text
-from guide_server.search.lexical import Terms
+from guide_server.search.lexical import K1, B, Terms
 from guide_server.search.textnorm import tokens
 from tests.support import ROOT
 
@@ -31,10 +31,11 @@ def scores(index, query):
     return index.get_scores(ids) if ids else np.zeros(index.scores["num_docs"], np.float32)
 
 
-def test_bm25_weights_equal_bm25s_own_index(corpus, tmp_path):
+@pytest.mark.parametrize("params", [{}, {"k1": 2.0, "b": 0.3}], ids=["defaults", "k1-2-b-0.3"])
+def test_bm25_weights_equal_bm25s_own_index(corpus, tmp_path, params):
     docs, queries = corpus
-    ours = Terms.combine(None, docs).bm25()
-    theirs = bm25s.BM25(k1=1.2, b=0.75)
+    ours = Terms.combine(None, docs).bm25(**params)
+    theirs = bm25s.BM25(**({"k1": K1, "b": B} | params))
     theirs.index(docs, show_progress=False)
     ours.save(str(tmp_path / "bm25"), show_progress=False)
     loaded = bm25s.BM25.load(str(tmp_path / "bm25"), mmap=True, show_progress=False)

@@ -57,10 +57,43 @@ def test_the_chat_answers_with_a_link_to_its_source(page, question, source, titl
 def test_an_unsure_answer_offers_suggestions(page):
     visit(page, "/t/chat")
     call(page, "open-chat")
-    answer = ask(page, "請求書をPDFでダウンロードしたい")  # the sample index is not sure here
+    answer = ask(page, "請求書をプリントアウトしたいんだけどボタンどこ")  # the sample index is not sure here
     expect(answer.locator("li a")).to_have_count(3)
     assert "/help/ja-invoices-download-pdf" in " ".join(a.get_attribute("href") for a in answer.locator("li a").all())
     assert answer.locator(".fb button").count() == 2
+
+
+@pytest.mark.parametrize("lang, question, steps, first_step, marked", [
+    ("ja", "CSVで請求書を一括作成するには？", 4, "「請求書 > 一括作成」を開き", ["CSV", "請求書", "一括作成"]),
+    ("en", "How do I void an invoice?", 4, "Open the invoice and click More > Void.", ["invoice"]),
+], ids=["ja", "en"])
+def test_a_step_by_step_answer_shows_its_steps_and_the_questions_words_marked(page, lang, question, steps, first_step, marked):
+    visit(page, "/t/chat")
+    page.evaluate("lang => { document.documentElement.lang = lang }", lang)
+    call(page, "open-chat")
+    answer = ask(page, question)
+    items = answer.locator("ol.st li")
+    expect(items).to_have_count(steps)
+    assert items.first.inner_text().startswith(first_step)
+    extract = answer.locator("p.ex")
+    expect(extract).to_have_count(1)
+    marks = extract.locator("mark").all_inner_texts()
+    assert set(marked) <= set(marks)
+    assert all(m in extract.inner_text() for m in marks)
+    # the marks are elements the widget made around text nodes: the extract holds nothing else
+    assert extract.evaluate("p => [...p.childNodes].every(n => n.nodeType === 3 || n.localName === 'mark')")
+    assert answer.locator("a.src").count() == 1
+
+
+def test_each_suggestion_says_why(page):
+    visit(page, "/t/chat")
+    page.evaluate("document.documentElement.lang = 'en'")
+    call(page, "open-chat")
+    answer = ask(page, "export data")  # the sample index is not sure here: suggestions
+    expect(answer.locator("li a")).to_have_count(3)
+    reasons = answer.locator("li small.why").all_inner_texts()
+    assert len(reasons) == 3 and all(r.startswith("matches: ") for r in reasons)
+    assert any("export" in r.lower() for r in reasons)
 
 
 def test_thumbs_down_takes_a_comment_keeps_the_focus_and_reaches_a_person(page, guide):

@@ -11,7 +11,8 @@ display:flex;flex-direction:column;overflow:hidden}
 .m{max-width:88%;padding:8px 12px;border-radius:12px;background:#f1f4f8;align-self:flex-start;overflow-wrap:anywhere}
 .m p{margin:0 0 4px}.m ul{margin:4px 0;padding-left:18px}
 .u{align-self:flex-end;background:var(--a);color:var(--at)}
-.src{display:block;font-size:13px}
+.src{display:block;font-size:13px}.m ol{margin:4px 0;padding-left:22px}.why{display:block;color:var(--mu);font-size:12px}
+mark{background:#fff3b0;color:inherit;padding:0 1px;border-radius:2px}
 .fb{display:flex;gap:6px;margin-top:6px;flex-wrap:wrap}.fb .btn{padding:2px 10px;font-size:13px}
 form{display:flex;gap:6px;padding:10px;border-top:1px solid var(--ln)}
 input,textarea{flex:1;min-width:0;padding:8px 10px;border:1px solid var(--ln);border-radius:8px;background:var(--bg)}

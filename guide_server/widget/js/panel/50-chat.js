@@ -49,16 +49,31 @@ const talk = (() => {
     return f;
   }
 
+  // The extract with the question's words in <mark>: built as nodes, the text is never read as HTML.
+  function marked(x) {
+    const p = h('p', { class: 'ex' }), terms = (x.terms || []).filter(Boolean);
+    for (let s = x.text; s;) {
+      let at = -1, w = '';
+      terms.forEach((m) => { const i = s.indexOf(m); if (i >= 0 && (at < 0 || i < at || (i === at && m.length > w.length))) at = i, w = m; });
+      if (at < 0) { p.append(s); break; }
+      p.append(s.slice(0, at), h('mark', null, w));
+      s = s.slice(at + w.length);
+    }
+    return p;
+  }
+
   function answer(a, q) {
     const ans = a.answer, kids = [];
     // which FAQ of the answer was opened: the review desk's resolution rate counts it
     const opened = (faq, which, rank) => a.question_id && (() => track('answer_opened', 0, { question_id: a.question_id, faq_id: faq.id, which, rank }));
     if (a.outcome === 'answered' && ans) {
-      kids.push(h('p', null, ans.snippet || ''),
+      kids.push(ans.extract ? marked(ans.extract) : h('p', null, ans.snippet || ''),
+        (ans.steps || []).length && h('ol', { class: 'st' }, ans.steps.map((x) => h('li', null, x))),
         link(ans.url, t('source') + ': ' + ans.title + (ans.section && ans.section.heading ? ' › ' + ans.section.heading : ''), 'src', opened(ans, 'source')));
     } else {
       kids.push(h('p', null, a.message || ''));
-      if ((a.suggestions || []).length) kids.push(h('ul', null, a.suggestions.map((s, i) => h('li', null, link(s.url, s.title, null, opened(s, 'suggestion', i))))));
+      if ((a.suggestions || []).length) kids.push(h('ul', null, a.suggestions.map((s, i) => h('li', null, link(s.url, s.title, null, opened(s, 'suggestion', i)),
+        s.reason && h('small', { class: 'why' }, s.reason)))));
       if (a.outcome === 'no_answer') kids.push(human('no_answer', a.question_id, q));
     }
     if (a.question_id) {

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Answer quality: what POST /api/v1/ask says on help centres with half their FAQs left out.
+
+For each set, the FAQs whose id hashes even (public_sets.kept) are built into an index with the
+real builder and models; every query goes through /api/v1/ask of a real app with the default
+settings (or --config overrides). A query is answerable when one of its relevant FAQs was kept,
+unanswerable when all were left out. Tune sets (ja-dev, en-dev, stackfaq-dev) may be used to
+choose things; report sets (localgov, covidfaq: see public_sets.py for their sources, which stay
+outside the repository) are only measured.
+
+    python benchmarks/answer_quality.py [--set NAME]... [--data DIR] [--config KEY=VALUE]...
+                                        [--no-full] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+from common import WORK, machine, table, write_section
+from public_sets import DEFAULT_DATA, REPORT_SETS, EvalSet, half_content, load_sets, split_queries
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from guide_server import create_app, settings  # noqa: E402
+from guide_server.config import models_of, weights_of  # noqa: E402
+from guide_server.search.builder import build  # noqa: E402
+from guide_server.search.engine import parse_weights  # noqa: E402
+from guide_server.web.context import services  # noqa: E402
+
+SETS = ["ja-dev", "en-dev", "stackfaq-dev", *REPORT_SETS]
+SITE = "demo"
+# (key, what it counts, naming the questions it is over); the first six are the rows of issue 15's table
+FIGURES = [
+    ("answered_right", "answerable questions answered directly and right"),
+    ("answered_wrong", "answerable questions answered directly and wrong"),
+    ("suggested_right", "answerable questions suggested, with the right FAQ among the suggestions"),
+    ("unanswerable_answered", "unanswerable questions answered anyway"),
+    ("unanswerable_told", "unanswerable questions told \"no answer\""),
+    ("precision", "direct answers that are right (answerable and unanswerable)"),
+    ("first_answered", "answerable questions whose right FAQ ranks first, answered directly"),
+    ("found", "answerable questions with the right FAQ answered or among the suggestions shown"),
+    ("no_answer_precision", "\"no answer\" given to unanswerable questions"),
+]
+TARGETS = {"precision": "≥ 90 %", "first_answered": "≥ 50 %", "unanswerable_answered": "≤ 5 %", "found": "≥ 85 %"}
+
+
+# --- the arithmetic: records are {"right": [ids], "outcome", "answer", "suggestions": [ids], "top"} ---
+
+def ranked_first(rec: dict) -> str | None:
+    """The FAQ the service ranks first: the answer, else the first suggestion, else the engine's top hit."""
+    if rec["outcome"] == "answered":
+        return rec["answer"]
+    return rec["suggestions"][0] if rec["outcome"] == "suggested" and rec["suggestions"] else rec["top"]
+
+
+def _share(rows: list[dict], test) -> tuple[int, int]:
+    return sum(1 for r in rows if test(r)), len(rows)
+
+
+def _answered_right(rec: dict) -> bool:
+    return rec["outcome"] == "answered" and rec["answer"] in rec["right"]
+
+
+def counts(records: list[dict]) -> dict[str, tuple[int, int]]:
+    """Each figure of FIGURES as (questions that count, questions it is over)."""
+    answerable = [r for r in records if r["right"]]
+    unanswerable = [r for r in records if not r["right"]]
+    direct = [r for r in records if r["outcome"] == "answered"]
+    first = [r for r in answerable if ranked_first(r) in r["right"]]
+    told = [r for r in records if r["outcome"] == "no_answer"]
+    return {
+        "answered_right": _share(answerable, _answered_right),
+        "answered_wrong": _share(answerable, lambda r: r["outcome"] == "answered" and not _answered_right(r)),
+        "suggested_right": _share(answerable, lambda r: r["outcome"] == "suggested" and set(r["suggestions"]) & set(r["right"])),
+        "unanswerable_answered": _share(unanswerable, lambda r: r["outcome"] == "answered"),
+        "unanswerable_told": _share(unanswerable, lambda r: r["outcome"] == "no_answer"),
+        "precision": _share(direct, _answered_right),
+        "first_answered": _share(first, lambda r: r["outcome"] == "answered"),
+        "found": _share(answerable, lambda r: _answered_right(r) or bool(set(r["suggestions"]) & set(r["right"]))),
+        "no_answer_precision": _share(told, lambda r: not r["right"]),
+    }
+
+
+def ratio(count: tuple[int, int]) -> float:
+    return count[0] / count[1] if count[1] else 0.0
+
+
+def no_answer_f1(c: dict[str, tuple[int, int]]) -> float:
+    """F1 of "no answer" as a detector of unanswerable questions (recall = unanswerable told so)."""
+    p, r = ratio(c["no_answer_precision"]), ratio(c["unanswerable_told"])
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``KEY=VALUE`` settings, parsed by each setting's type as GUIDE_KEY variables would be."""
+    raw = dict(p.split("=", 1) for p in pairs)
+    unknown = sorted(k for k in raw if k not in settings.BY_NAME)
+    if unknown:
+        raise SystemExit(f"unknown setting(s): {', '.join(unknown)} (see docs/settings.md)")
+    return settings.from_env({settings.ENV_PREFIX + k: v for k, v in raw.items()})
+
+
+# --- running a set through the server ---
+
+def make_app(index_dir: Path, work: Path, overrides: dict):
+    db = work / "guide.db"
+    db.unlink(missing_ok=True)
+    return create_app({
+        "TESTING": True, "INDEX_DIR": str(index_dir), "DATABASE_URL": f"sqlite:///{db}", "RELOAD_INTERVAL": 0,
+        "SITES": {SITE: {"identity": "open", "origins": [], "support": ""}},
+        "LIMIT_ASK": 0,  # one client asks every question: the abuse limit would refuse most of them
+        **overrides,
+    })
+
+
+def ask_all(app, queries: list[dict], locale: str) -> list[dict]:
+    """Every query through POST /api/v1/ask; the records ``counts`` reads."""
+    client, engine = app.test_client(), services(app).index.current()
+    records = []
+    for q in queries:
+        resp = client.post("/api/v1/ask", json={"question": q["query"], "locale": locale, "site": SITE})
+        if resp.status_code != 200:
+            raise SystemExit(f"/api/v1/ask answered {resp.status_code} for {q['query']!r}: {resp.get_data(as_text=True)[:300]}")
+        body = resp.get_json()
+        top = None
+        if body["outcome"] == "no_answer":
+            hits = engine.search(q["query"], locale=locale, k=1, site=SITE).hits
+            top = hits[0].faq.id if hits else None
+        records.append({"right": q["right"], "outcome": body["outcome"], "answer": (body["answer"] or {}).get("id"),
+                        "suggestions": [s["id"] for s in body["suggestions"]], "top": top})
+    return records
+
+
+def evaluate(s: EvalSet, overrides: dict) -> dict:
+    """Build the kept half of ``s`` and ask all its queries: the counts and the split's sizes."""
+    work = WORK / "answer_quality" / s.name
+    kept, total = half_content(s, work / "content")
+    cfg = settings.defaults() | overrides
+    index_dir = work / "index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    build(work / "content", index_dir, models_of(cfg), progress=False,
+          weights={loc: parse_weights(w) for loc, w in weights_of(cfg).items()})
+    app = make_app(index_dir, work, overrides)
+    try:
+        records = ask_all(app, split_queries(s.queries), s.locale)
+    finally:
+        services(app).close()
+    return {"set": s, "kept": kept, "total": total, "counts": counts(records)}
+
+
+def full_retrieval(s: EvalSet) -> dict:
+    """Retrieval on the whole corpus of a graded set (Recall@10, nDCG@10 with gain = grade, Hit@1)."""
+    from search_quality import build_corpus, graded_metrics
+
+    engine = build_corpus(f"answer-quality-{s.name}", s.content, models_of(settings.defaults()))
+    results = [engine.search(q["query"], locale=s.locale, k=10) for q in s.queries]
+    return graded_metrics([[h.faq.id for h in r.hits] for r in results], [q["grades"] for q in s.queries])
+
+
+# --- the report ---
+
+def pct(count: tuple[int, int]) -> str:
+    return f"{ratio(count) * 100:.1f} % ({count[0]}/{count[1]})"
+
+
+def set_table(result: dict) -> str:
+    c = result["counts"]
+    rows = [[label, pct(c[key]), TARGETS.get(key, "")] for key, label in FIGURES]
+    rows.append(["\"no answer\" F1 (positive: unanswerable told \"no answer\")", f"{no_answer_f1(c):.3f}", "≥ 0.6"])
+    s = result["set"]
+    head = (f"### {s.name} ({s.role}, {s.locale})\n\n{result['kept']} of {result['total']} FAQs kept; "
+            f"{c['answered_right'][1]} answerable, {c['unanswerable_told'][1]} unanswerable questions."
+            + (f" {s.note}." if s.note else ""))
+    return head + "\n\n" + table(["figure", "share (count)", "target"], rows)
+
+
+def summary_table(results: list[dict]) -> str:
+    rows = []
+    for res in results:
+        c, s = res["counts"], res["set"]
+        rows.append([s.name, s.role, f"{res['kept']}/{res['total']}", c["answered_right"][1], c["unanswerable_told"][1],
+                     ratio(c["precision"]), ratio(c["first_answered"]), ratio(c["unanswerable_answered"]),
+                     no_answer_f1(c), ratio(c["found"])])
+    return table(["set", "role", "FAQs kept", "answerable", "unanswerable", "direct right (≥ .90)",
+                  "first → answered (≥ .50)", "unanswerable answered (≤ .05)", "no-answer F1 (≥ .6)", "found (≥ .85)"], rows)
+
+
+def report(results: list[dict], full: list[list], overrides: dict, skipped: list[str]) -> str:
+    config = ", ".join(f"`{k}={v}`" for k, v in overrides.items()) or "none (default settings)"
+    parts = [
+        "## Answer quality (`benchmarks/answer_quality.py`)", "",
+        f"Machine: {machine()}. Settings overridden: {config}.", "",
+        "Method: for each set, the FAQs whose id's sha256 is even are kept (the same half every run) and built "
+        "with the real builder and default models; every query is asked through POST /api/v1/ask of a real app. "
+        "A query is answerable when one of its relevant FAQs was kept, unanswerable when all were left out. "
+        "Tune sets (ja-dev, en-dev: the sample content with benchmarks/queries; stackfaq-dev) may be used to choose "
+        "thresholds, weights and methods. Report sets (localgov: LocalgovFAQ, relevant = grade 2 only, grade 1 never "
+        "counts; covidfaq: CovidFAQ, one FAQ per distinct answer) are public data kept outside the repository, "
+        "and nothing was chosen or fitted on them. \"Ranks first\": the answer, else the first suggestion, else the "
+        "engine's top hit. Sources of the sets and the method in detail: docs/answer-quality.md.", "",
+        *[f"{line}\n" for line in skipped], summary_table(results), "",
+    ]
+    parts += [set_table(r) + "\n" for r in results]
+    if full:
+        parts += ["### Report sets, whole corpus retrieval (in-process, k=10)", "",
+                  table(["set", "queries", "Recall@10", "nDCG@10 (gain = grade)", "Hit@1"], full)]
+    return "\n".join(parts)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", action="append", choices=SETS, dest="sets", help="a set to run (repeatable; default all)")
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("GUIDE_EVAL_DATA") or DEFAULT_DATA),
+                    help="folder with the report sets' files (default $GUIDE_EVAL_DATA, else ../evaldata)")
+    ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="a setting for the app (repeatable)")
+    ap.add_argument("--no-full", action="store_true", help="skip the whole-corpus retrieval of the report sets")
+    ap.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = ap.parse_args()
+    overrides = parse_overrides(args.config)
+    names = args.sets or SETS
+    sets = load_sets(names, args.data, WORK / "answer_quality")
+    skipped = [f"Skipped: {n} (files not found)." for n in names if n not in {s.name for s in sets}]
+    results, full = [], []
+    for s in sets:
+        res = evaluate(s, overrides)
+        results.append(res)
+        print(set_table(res) + "\n", flush=True)
+        if s.role == "report" and not args.no_full:
+            m = full_retrieval(s)
+            full.append([s.name, m["queries"], m["Recall@10"], m["nDCG@10"], m["Hit@1"]])
+            print(f"{s.name} whole corpus: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "queries"), flush=True)
+    text = report(results, full, overrides, skipped)
+    print(summary_table(results))
+    if not args.no_write:
+        write_section("answer_quality", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The answer decision fitted to each help centre at build time, without labels.
+
+The shipped models (``calibration.json``) were fitted on guide's sample help centre; another
+help centre's length, style and density move the scores, so thresholds fitted there do not
+carry over. A build therefore fits the two models again on what its own content provides: each
+FAQ's title and ``questions:`` wordings are questions whose answer is known.
+
+- **Answerable**: the wording with about a third of its content words left out (``partial``: a
+  user's own phrasing shares some of an FAQ's words, seldom all), asked with every FAQ in the
+  index. Label for ``confidence``: its FAQ ranks first.
+- **Unanswerable**: the same question with its FAQ left out of the candidates, and the words only
+  that FAQ has unknown (leave-one-out): what a question this help centre does not answer looks
+  like here, among FAQs of its own length, style and density.
+- Questions users confirmed (a 👍, or the answer opened and not asked again) can be added as they
+  are: answerable with their FAQ, unanswerable without it.
+
+Asking the wording whole with its own view, fuzzy string and BM25 words taken out of its FAQ was
+tried first: those questions are harder than users' (an FAQ without its title is found from its
+text alone), and the models fitted on them held back most right answers (docs/search.md).
+
+The models, their out-of-fold predictions (for ``guide calibrate --report``) and what they were
+fitted on go into the build's manifest; a help centre with too few FAQs keeps the shipped models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import numpy as np
+
+from .evidence import FEATURES, features
+from .index import CANDIDATES
+from .lexical import K1, B
+from .textnorm import fuzzy_form, normalize, surface_words, tokens
+
+MIN_FAQS = 20  # fewer FAQs: too few examples for models of its own, the shipped models are used
+SAMPLE = 500  # FAQs a build asks about (the same ones every build, by a hash of their ids)
+PER_FAQ = 3  # wordings asked of each
+FOLDS = 5
+L2 = 1.0
+CONFIRMED_DAYS = 180  # questions people confirmed this recently are examples too
+DROP = 30  # percent of a wording's content words left out of its pseudo-question
+TARGETS = ("confidence", "answerable")
+
+
+# ---- logistic regression ----------------------------------------------------------------
+def fit(x: np.ndarray, y: np.ndarray, l2: float = L2) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method; returns weights with the bias last."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = np.eye(len(w)) * l2
+    reg[-1, -1] = 0.0
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -50, 50)))
+        grad = xb.T @ (p - y) + reg @ w
+        hess = xb.T @ (xb * (p * (1 - p))[:, None]) + reg + np.eye(len(w)) * 1e-9
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def predict(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(x @ w[:-1] + w[-1], -50, 50)))
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """Each example predicted by a model fitted without it nor its group (the examples of one FAQ:
+    no model sees another wording of the FAQ, or the answerable twin of an unanswerable example,
+    that it scores)."""
+    keys = np.arange(len(x)) if groups is None else groups
+    folds = np.array([int(hashlib.sha256(str(k).encode()).hexdigest()[:8], 16) % FOLDS for k in keys])
+    out = np.zeros(len(x))
+    for f in range(FOLDS):
+        test = folds == f
+        if test.any() and (~test).any():
+            out[test] = predict(fit(x[~test], y[~test]), x[test])
+    return out
+
+
+def model_json(w: np.ndarray) -> dict:
+    return {"coef": {f: round(float(c), 5) for f, c in zip(FEATURES, w[:-1])}, "bias": round(float(w[-1]), 5)}
+
+
+# ---- examples ---------------------------------------------------------------------------
+def _rank(key: str) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
+
+
+def pseudo_questions(index, sample: int = SAMPLE, per_faq: int = PER_FAQ) -> list[tuple[int, str]]:
+    """(FAQ row, wording) for up to ``sample`` FAQs: up to ``per_faq`` of each FAQ's title and
+    ``questions:`` (the same ones every build)."""
+    rows = sorted(range(len(index.faqs)), key=lambda r: _rank(index.faqs.ids[r]))[:sample]
+    out = []
+    for row in sorted(rows):
+        faq = index.faqs[row]
+        wordings = [w for w in dict.fromkeys([faq.title, *faq.questions]) if w.strip()]
+        wordings.sort(key=lambda w: _rank(faq.id + "\0" + w))
+        out.extend((row, w) for w in wordings[:per_faq])
+    return out
+
+
+def partial(text: str, locale: str, key: str, drop: int = DROP) -> str:
+    """``text`` with about ``drop`` % of its content words left out (the same ones every time for a
+    ``key``): a user's own wording shares some of an FAQ's words, seldom all of them."""
+    parts = surface_words(text, locale)
+    glue = "" if locale == "ja" else " "
+    content = [i for i, (_, c) in enumerate(parts) if c]
+    if len(content) < 2:
+        return text
+    gone = {i for i in content if _rank(f"{key}\0{i}") % 100 < drop}
+    if not gone:
+        gone = {content[_rank(key) % len(content)]}
+    if len(gone) == len(content):
+        gone.discard(content[_rank(key) % len(content)])
+    return glue.join(w for i, (w, _) in enumerate(parts) if i not in gone)
+
+
+class _Asker:
+    """Scores questions against one locale's index the way ``FaqSearch`` does, with one FAQ in the
+    index or left out."""
+
+    def __init__(self, search, locale: str):
+        self.search, self.locale = search, locale
+        self.index = search.indexes[locale]
+        self.stats = search._stats(locale)
+        self.active = search._active(locale, ("dense", "bm25", "fuzzy"))
+
+    def examples(self, text: str, row: int) -> list[tuple[dict, bool, bool]]:
+        """[(features, the FAQ ranks first, answerable)] for ``text`` asked with FAQ ``row`` in the
+        index (answerable) and left out of it (unanswerable)."""
+        index, loc = self.index, self.locale
+        query = normalize(text)
+        qtokens = tokens(query, loc)
+        if not query.strip():
+            return []
+        sig = index.signals(query, qtokens, fuzzy_form(query, loc), CANDIDATES,
+                            fuzzy_candidates=self.search.weights[loc]["fuzzy"] > 0)
+        rows, dense, bm25, fuzzy = sig.rows, sig.dense, sig.bm25, sig.fuzzy
+        others = rows != row
+        out = []
+        if others.sum() >= 2:  # unanswerable: the FAQ is not there, and each word only it has is unknown
+            feats = self._features(qtokens, rows[others], dense[others], bm25[others], fuzzy[others],
+                                   self.stats.doc_terms(row))
+            out.append((feats, False, False))
+        if others.all():  # the FAQ was not among the candidates: scored as a candidate would be
+            rows = np.concatenate([rows, [row]])
+            dense = np.vstack([dense, self._dense(row, sig.qvecs)[None, :]])
+            bm25 = np.concatenate([bm25, index.bm25_scores(qtokens)[[row]]]).astype(np.float32)
+            fuzzy = np.concatenate([fuzzy, index.fuzzy_scores(fuzzy_form(query, loc), np.array([row]))]).astype(np.float32)
+        if len(rows) >= 2:
+            feats = self._features(qtokens, rows, dense, bm25, fuzzy, set())
+            out.append((feats, int(rows[feats.pop("_top")]) == row, True))
+        for feats, *_ in out:
+            feats.pop("_top", None)
+        return out
+
+    def _features(self, qtokens, rows, dense, bm25, fuzzy, rare: set[int]) -> dict:
+        fused = self.search.fuse(self.locale, dense, bm25, fuzzy)
+        order = np.argsort(-fused, kind="stable")
+        feats = features(self.stats, qtokens, dense, bm25, fuzzy, fused, order, self.active,
+                         self.stats.doc_terms(int(rows[order[0]])), rare)
+        feats["_top"] = int(order[0])
+        return feats
+
+    def _dense(self, row: int, qvecs) -> np.ndarray:
+        idx = np.arange(self.index._starts[row], self.index._starts[row + 1])
+        out = np.zeros(max(1, len(qvecs)), np.float32)
+        for e, q in enumerate(qvecs):
+            out[e] = float((self.index.view_vectors(e, idx) @ q).max()) if len(idx) else 0.0
+        return out
+
+
+# ---- fitting ----------------------------------------------------------------------------
+def examples(search, locale: str, confirmed: list[tuple[str, str]] = (), sample: int = SAMPLE):
+    """Each example's raw features, labels (its FAQ ranks first; answerable) and FAQ (its group),
+    and how many questions of each kind (``pseudo``, ``confirmed``) were asked."""
+    index = search.indexes[locale]
+    asker = _Asker(search, locale)
+    asked = [(row, partial(text, locale, index.faqs.ids[row] + "\0" + text, DROP), "pseudo")
+             for row, text in pseudo_questions(index, sample)]
+    asked += [(index.by_id[fid], text, "confirmed") for text, fid in confirmed if fid in index.by_id]
+    rows_x, conf_y, ans_y, groups = [], [], [], []
+    for row, text, _ in asked:
+        for feats, correct, answerable in asker.examples(text, row):
+            rows_x.append([feats[f] for f in FEATURES])
+            conf_y.append(float(correct))
+            ans_y.append(float(answerable))
+            groups.append(row)  # an FAQ's questions are held out together
+    counts = {"pseudo": 0, "confirmed": 0} | Counter(kind for *_, kind in asked)
+    return np.array(rows_x, float).reshape(-1, len(FEATURES)), np.array(conf_y), np.array(ans_y), np.array(groups), counts
+
+
+def calibrate(search, locale: str, confirmed: list[tuple[str, str]] = (), sample: int = SAMPLE) -> dict:
+    """The decision's models for one locale of a build, fitted on its own content and ``confirmed``
+    (question, FAQ id) pairs (see the module's docstring), or the reason the shipped ones are kept."""
+    index = search.indexes[locale]
+    n = len(index.faqs)
+    base = {"features": list(FEATURES), "faqs": n, "weights": search.weights[locale], "bm25": [K1, B]}
+    if n < MIN_FAQS:
+        return dict(base, source="shipped", reason=f"{n} FAQs, fewer than {MIN_FAQS}: the shipped models are used")
+    x, conf_y, ans_y, groups, asked = examples(search, locale, confirmed, sample)
+    labels = {"confidence": conf_y, "answerable": ans_y}
+    if len(x) < 2 * MIN_FAQS or min(conf_y.sum(), (1 - conf_y).sum()) < 10:
+        return dict(base, source="shipped", reason=f"{len(x)} examples from {n} FAQs: too few to fit, the shipped models are used")
+    held = {t: [round(float(p), 3) for p in out_of_fold(x, y, groups)] for t, y in labels.items()}
+    return dict(base, source="fitted", models={t: model_json(fit(x, y)) for t, y in labels.items()}, examples=len(x),
+                pseudo=asked["pseudo"], confirmed=asked["confirmed"],
+                held_out=dict(held, correct=[int(v) for v in conf_y], answerable_truth=[int(v) for v in ans_y]))
+
+
+EXPECTED = {
+    "answered_rate": "answerable questions answered directly",
+    "precision": "direct answers that are right",
+    "answerable_said_none": "answerable questions told \"no answer\"",
+    "unanswerable_said_none": "unanswerable questions told \"no answer\"",
+    "unanswerable_answered": "unanswerable questions answered anyway",
+}
+
+
+def expected(conf: np.ndarray, ans: np.ndarray, correct: np.ndarray, truth: np.ndarray,
+             suggest: float, answer: float) -> dict:
+    """What held-out examples (their two probabilities and labels) say the decision does at these
+    thresholds: the share of answerable questions answered directly, how many direct answers are
+    right, and the share of unanswerable questions told "no answer" or answered anyway."""
+    correct, truth = np.asarray(correct, bool), np.asarray(truth, bool)
+    said_none = np.asarray(ans) < suggest
+    answered = ~said_none & (np.asarray(conf) >= answer)
+    return {
+        "answered_rate": float(answered[truth].mean()) if truth.any() else 0.0,
+        "precision": float(correct[answered].mean()) if answered.any() else float("nan"),
+        "answerable_said_none": float(said_none[truth].mean()) if truth.any() else 0.0,
+        "unanswerable_said_none": float(said_none[~truth].mean()) if (~truth).any() else 0.0,
+        "unanswerable_answered": float(answered[~truth].mean()) if (~truth).any() else 0.0,
+        "examples": int(len(truth)),
+    }

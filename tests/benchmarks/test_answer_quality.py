@@ -1,0 +1,144 @@
+"""The arithmetic and the data handling of benchmarks/answer_quality.py, on hand-made outcomes and
+tiny hand-made data files (no model, no index)."""
+
+import json
+import sys
+
+import pytest
+
+from guide_server.search.faq import check_collection, load_content
+from tests.support import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import each other as top-level modules
+import answer_quality as aq  # noqa: E402
+import public_sets as ps  # noqa: E402
+
+
+def rec(right, outcome, answer=None, suggestions=(), top=None):
+    return {"right": list(right), "outcome": outcome, "answer": answer, "suggestions": list(suggestions), "top": top}
+
+
+RECORDS = [
+    rec("a", "answered", "a"),                       # answerable, answered right, ranks first
+    rec("b", "answered", "x", ["b"]),                # answered wrong, the right FAQ among the suggestions
+    rec("c", "suggested", None, ["c", "y"]),         # suggested, right first
+    rec("d", "suggested", None, ["y", "d"]),         # suggested, right second
+    rec("e", "no_answer", top="e"),                  # right FAQ ranks first in the engine, yet "no answer"
+    rec(["f", "g"], "answered", "g"),                # one of two relevant FAQs answered
+    rec([], "answered", "z"),                        # unanswerable, answered anyway
+    rec([], "no_answer", top="q"),
+    rec([], "suggested", None, ["q"]),
+    rec([], "no_answer"),
+]
+
+
+def test_counts_by_hand():
+    assert aq.counts(RECORDS) == {
+        "answered_right": (2, 6),
+        "answered_wrong": (1, 6),
+        "suggested_right": (2, 6),
+        "unanswerable_answered": (1, 4),
+        "unanswerable_told": (2, 4),
+        "precision": (2, 4),
+        "first_answered": (2, 4),
+        "found": (5, 6),
+        "no_answer_precision": (2, 3),
+    }
+
+
+def test_no_answer_f1_by_hand():
+    # precision 2/3, recall 2/4: F1 = 2 * (1/3) / (7/6) = 4/7
+    assert aq.no_answer_f1(aq.counts(RECORDS)) == pytest.approx(4 / 7)
+
+
+def test_no_questions_give_zeros_not_errors():
+    c = aq.counts([])
+    assert all(v == (0, 0) for v in c.values())
+    assert aq.ratio(c["precision"]) == 0.0 and aq.no_answer_f1(c) == 0.0
+
+
+@pytest.mark.parametrize(("record", "first"), [
+    (rec("a", "answered", "a", ["b"], top="c"), "a"),
+    (rec("a", "suggested", None, ["b", "a"], top="c"), "b"),
+    (rec("a", "no_answer", top="c"), "c"),
+    (rec("a", "suggested", None, [], top="c"), "c"),
+])
+def test_ranked_first(record, first):
+    assert aq.ranked_first(record) == first
+
+
+PINNED = [False, True, False, True, True, True, True, True]  # kept(f"en-covid-{i}"), i = 0..7
+
+
+def test_split_is_deterministic_and_about_half():
+    ids = [f"ja-lg-{i}" for i in range(2000)]
+    first = [ps.kept(i) for i in ids]
+    assert first == [ps.kept(i) for i in ids]
+    assert 900 <= sum(first) <= 1100
+    # pinned: the split must not depend on the process (as Python's hash() of a str does)
+    assert [ps.kept(f"en-covid-{i}") for i in range(8)] == PINNED
+
+
+
+def test_split_queries_marks_unanswerable():
+    kept_id = next(i for i in (f"id-{n}" for n in range(50)) if ps.kept(i))
+    gone_id = next(i for i in (f"id-{n}" for n in range(50)) if not ps.kept(i))
+    got = ps.split_queries([{"query": "q1", "relevant": [kept_id, gone_id]}, {"query": "q2", "relevant": [gone_id]},
+                            {"query": "q3", "relevant": []}])
+    assert [q["right"] for q in got] == [[kept_id], [], []]
+
+
+def test_half_content_keeps_half_and_drops_links_to_left_out_faqs(tmp_path):
+    ids = [f"ja-t-{n}" for n in range(12)]
+    folder = tmp_path / "full" / "faq" / "ja" / "t"
+    folder.mkdir(parents=True)
+    for faq_id in ids:
+        front = {"id": faq_id, "title": f"質問 {faq_id}", "questions": ["言い換え"], "related": ids[:4]}
+        (folder / f"{faq_id}.md").write_text(f"---\n{json.dumps(front, ensure_ascii=False)}\n---\n答え\n", encoding="utf-8")
+    s = ps.EvalSet("t", "ja", "tune", tmp_path / "full", [])
+    kept, total = ps.half_content(s, tmp_path / "half")
+    faqs, errors = load_content(tmp_path / "half" / "faq")
+    assert (kept, total) == (sum(ps.kept(i) for i in ids), 12) and 0 < kept < 12
+    assert not errors and not check_collection(faqs)
+    assert sorted(f.id for f in faqs) == sorted(i for i in ids if ps.kept(i))
+    assert all(f.questions == ["言い換え"] and f.related == [r for r in ids[:4] if ps.kept(r)] for f in faqs)
+
+
+def write_json(path, data):
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def test_localgov_counts_grade_two_only(tmp_path):
+    write_json(tmp_path / "localgov-corpus.json", {"1": "Question: 住民票は？\nAnswer: 窓口で。", "2": "Question: 税は？\nAnswer: 市役所で。"})
+    write_json(tmp_path / "localgov-queries.json", {"q1": "住民票がほしい", "q2": "税金"})
+    write_json(tmp_path / "localgov-qrels.json", {"q1": {"1": 2, "2": 1}, "q2": {"2": 1}})
+    s = ps.localgov_set(tmp_path, tmp_path / "work")
+    assert [(q["query"], q["relevant"]) for q in s.queries] == [("住民票がほしい", ["ja-lg-1"])]
+    assert s.note.startswith("1 of 2 queries")
+    faqs, _ = load_content(s.content / "faq")
+    assert {(f.id, f.title, f.body) for f in faqs} == {("ja-lg-1", "住民票は？", "窓口で。"), ("ja-lg-2", "税は？", "市役所で。")}
+
+
+def test_covidfaq_one_faq_per_answer(tmp_path):
+    write_json(tmp_path / "covidfaq-pairs.json", [
+        {"id": 1, "query_type": "faq", "question": "What is it?", "answer": "A virus.", "label": "1"},
+        {"id": 2, "query_type": "faq", "question": "What is covid?", "answer": "A virus.", "label": "1"},
+        {"id": 3, "query_type": "faq", "question": "Masks?", "answer": "Wear one.", "label": "1"},
+        {"id": 4, "query_type": "user_query", "question": "should I wear a mask", "answer": "Wear one.", "label": "1"},
+        {"id": 5, "query_type": "user_query", "question": "what's covid", "answer": "A virus.", "label": "1"},
+    ])
+    s = ps.covidfaq_set(tmp_path, tmp_path / "work")
+    assert [q["relevant"] for q in s.queries] == [["en-covid-3"], ["en-covid-1"]]
+    faqs, _ = load_content(s.content / "faq")
+    assert sorted(f.id for f in faqs) == ["en-covid-1", "en-covid-3"]
+
+
+def test_missing_report_set_is_skipped_with_its_source(tmp_path, capsys):
+    assert ps.load_sets(["covidfaq"], tmp_path, tmp_path / "work") == []
+    assert "github.com/ML-Recipes/BERT-FAQ" in capsys.readouterr().out
+
+
+def test_config_overrides_are_parsed_by_type():
+    assert aq.parse_overrides(["LIMIT_ASK=5", "CALIBRATION=shipped"]) == {"LIMIT_ASK": 5, "CALIBRATION": "shipped"}
+    with pytest.raises(SystemExit, match="NO_SUCH"):
+        aq.parse_overrides(["NO_SUCH=1"])
