@@ -125,21 +125,18 @@ def _watch(content: Path, out: Path, models: dict[str, str], quiet: bool, interv
 
 
 def _confirmed(database_url: str, quiet: bool) -> dict[str, list[tuple[str, str]]]:
-    """The questions people confirmed (``analytics.outcomes.confirmed_answers``) for the build's
+    """The questions people confirmed (``analytics.outcomes.recent_confirmed``) for the build's
     calibration; none when there is no database yet or it does not answer (the build goes on)."""
-    import time
-
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .analytics.outcomes import confirmed_answers
+    from .analytics.outcomes import recent_confirmed
     from .db.engine import missing_database, open_engine
-    from .search.selfcal import CONFIRMED_DAYS
 
     if missing_database(database_url):
         return {}
     engine = open_engine(database_url)
     try:
-        return confirmed_answers(engine, time.time() - CONFIRMED_DAYS * 86400, time.time())
+        return recent_confirmed(engine)
     except SQLAlchemyError as exc:
         if not quiet:
             print(f"confirmed questions not read (the database did not answer: {type(exc).__name__}): "

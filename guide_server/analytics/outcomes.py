@@ -10,6 +10,7 @@ followed (no vote, no click, no re-ask, no escalation); otherwise **unresolved**
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from ..db.schema import escalations, events, feedback, questions
+from ..search.selfcal import CONFIRMED_DAYS
 from .chat import MAX_UNANSWERED, group_by_meaning, group_threshold, normalise
 from .segment import EVERYONE, Segment
 
@@ -100,6 +102,12 @@ def confirmed_answers(engine: Engine, since: float, until: float, limit: int = 2
             if a.resolution == "confirmed" and faq and a.outcome != "no_answer":
                 found[a.locale][normalise(a.question)] = (a.created_at, a.question, faq)
     return {loc: [(q, f) for _, q, f in sorted(pairs.values(), reverse=True)[:limit]] for loc, pairs in found.items()}
+
+
+def recent_confirmed(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    """``confirmed_answers`` of the last ``selfcal.CONFIRMED_DAYS``: what a build fits on besides its content."""
+    now = time.time()
+    return confirmed_answers(engine, now - CONFIRMED_DAYS * 86400, now)
 
 
 def resolve(a: Asked) -> tuple[str, list[str]]:

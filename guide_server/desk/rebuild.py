@@ -25,10 +25,9 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..analytics.outcomes import confirmed_answers
+from ..analytics.outcomes import recent_confirmed
 from ..search.builder import build
 from ..search.errors import BuildError
-from ..search.selfcal import CONFIRMED_DAYS
 from ..web.context import services
 
 log = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ class Rebuilder:
         if self.db is None:
             return {}
         try:
-            return confirmed_answers(self.db, time.time() - CONFIRMED_DAYS * 86400, time.time())
+            return recent_confirmed(self.db)
         except SQLAlchemyError:
             log.warning("confirmed questions not read (the database did not answer): the rebuild's answer "
                         "decision is fitted on the content alone")

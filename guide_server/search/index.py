@@ -308,13 +308,18 @@ class LocaleIndex:
         if "fuzzy" in methods and fuzzy_candidates:
             rows |= self.fuzzy_top(qform, candidates)
         cand = np.array(sorted(rows), dtype=np.int64)
-        dense = np.zeros((len(cand), max(1, len(qvecs))), np.float32)
-        if len(cand) and qvecs:
-            idx, seg = _segments(self._starts, cand)
-            for e, q in enumerate(qvecs):
-                dense[:, e] = _segment_max(self.view_vectors(e, idx) @ q, seg, len(cand))
+        dense = self.dense_scores(cand, qvecs)
         fuzzy = self.fuzzy_scores(qform, cand) if "fuzzy" in methods else np.zeros(len(cand), np.float32)
         return Signals(cand, dense, bm25_all[cand] if len(cand) else np.zeros(0, np.float32), fuzzy, qvecs)
+
+    def dense_scores(self, rows: np.ndarray, qvecs: list[np.ndarray]) -> np.ndarray:
+        """(len(rows), encoders): each FAQ's highest cosine over its views, per encoder (0 without views)."""
+        dense = np.zeros((len(rows), max(1, len(qvecs))), np.float32)
+        if len(rows) and qvecs:
+            idx, seg = _segments(self._starts, rows)
+            for e, q in enumerate(qvecs):
+                dense[:, e] = _segment_max(self.view_vectors(e, idx) @ q, seg, len(rows))
+        return dense
 
     def best_section(self, row: int, qvecs: list[np.ndarray]) -> int | None:
         """The FAQ section whose text is closest to the query (first encoder), or None."""

@@ -147,7 +147,7 @@ class _Asker:
             out.append((feats, False, False))
         if others.all():  # the FAQ was not among the candidates: scored as a candidate would be
             rows = np.concatenate([rows, [row]])
-            dense = np.vstack([dense, self._dense(row, sig.qvecs)[None, :]])
+            dense = np.vstack([dense, index.dense_scores(np.array([row]), sig.qvecs)])
             bm25 = np.concatenate([bm25, index.bm25_scores(qtokens)[[row]]]).astype(np.float32)
             fuzzy = np.concatenate([fuzzy, index.fuzzy_scores(fuzzy_form(query, loc), np.array([row]))]).astype(np.float32)
         if len(rows) >= 2:
@@ -165,12 +165,6 @@ class _Asker:
         feats["_top"] = int(order[0])
         return feats
 
-    def _dense(self, row: int, qvecs) -> np.ndarray:
-        idx = np.arange(self.index._starts[row], self.index._starts[row + 1])
-        out = np.zeros(max(1, len(qvecs)), np.float32)
-        for e, q in enumerate(qvecs):
-            out[e] = float((self.index.view_vectors(e, idx) @ q).max()) if len(idx) else 0.0
-        return out
 
 
 # ---- fitting ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from guide_server import create_app, settings
 from guide_server.analytics.outcomes import confirmed_answers
 from guide_server.search import selfcal
-from guide_server.search.builder import build, current_build, load_indexes, read_manifest
+from guide_server.search.builder import REFIT_SHARE, build, current_build, load_indexes, read_manifest
 from guide_server.search.engine import DEFAULT_WEIGHTS, FaqSearch, decide_outcome, parse_weights
 from guide_server.search.evidence import FEATURES
 from guide_server.web.context import services
@@ -131,17 +131,11 @@ def test_a_small_change_keeps_the_fit_and_a_large_one_refits(tmp_path):
     build(content, out, MODELS, progress=False)
     kept = calibration(out, "ja")
     assert kept["models"] == first["models"] and kept["changed_since"] == 1
-    for path in files[1:1 + int(selfcal_share(first) + 1)]:
+    for path in files[1:2 + int(REFIT_SHARE * first["faqs"])]:
         path.write_text(path.read_text(encoding="utf-8") + "\n追記です。\n", encoding="utf-8")
     build(content, out, MODELS, progress=False)
     refit = calibration(out, "ja")
     assert "changed_since" not in refit and refit["source"] == "fitted" and refit["models"] != first["models"]
-
-
-def selfcal_share(cal) -> float:
-    from guide_server.search.builder import REFIT_SHARE
-
-    return REFIT_SHARE * cal["faqs"]
 
 
 def test_questions_people_confirmed_are_examples_of_the_next_build(app, client, tmp_path):
