@@ -224,21 +224,34 @@ class Hub:
         except RuntimeError:  # the loop has stopped: the process is on its way out
             pass
 
-    def room(self) -> bool:
-        """Whether one more socket may be adopted (refuse the handshake otherwise)."""
+    def reserve(self) -> bool:
+        """Take a slot for one more socket, or say there is none (refuse the handshake then). The
+        check and the taking are one step: handshakes on other threads cannot slip in between
+        (the client sees its 101 before ``adopt``, and may open its next socket at once). A slot
+        taken is given back by ``adopt``'s socket closing, or by ``release``."""
         with self._lock:
             ok = not self.draining and len(self.sockets) + self._pending < self.limits.max_sockets
-            if not ok:
+            if ok:
+                self._pending += 1
+            else:
                 self.stats.refused += 1
             return ok
 
-    def adopt(self, sock: socket.socket, context: Any, handle: Callable[[Any, str], str | None]) -> None:
-        """Take over ``sock`` (handshake already written): the loop owns it from now on."""
+    def release(self) -> None:
+        """Give back a slot ``reserve`` took when its socket will not be adopted."""
         with self._lock:
-            self._pending += 1
+            self._pending -= 1
+
+    def adopt(self, sock: socket.socket, context: Any, handle: Callable[[Any, str], str | None]) -> None:
+        """Take over ``sock`` (handshake already written) in the slot ``reserve`` took: the loop
+        owns it from now on."""
         self.stats.opened += 1
-        sock.setblocking(False)
-        future = asyncio.run_coroutine_threadsafe(self._attach(sock, context, handle), self.loop)
+        try:
+            sock.setblocking(False)
+            future = asyncio.run_coroutine_threadsafe(self._attach(sock, context, handle), self.loop)
+        except BaseException:
+            self.release()
+            raise
         future.result(timeout=5)
 
     def open_count(self) -> int:

@@ -148,14 +148,18 @@ def _to_the_hub():
     if request.headers.get("Sec-WebSocket-Version") != "13" or len(key) != 24:
         raise ApiError("a WebSocket handshake (version 13) is expected here", 400, "bad_handshake")
     chats = hub.hub(limits(current_app.config))
-    if not chats.room():
+    environ = {k: v for k, v in request.environ.items() if isinstance(v, str)}
+    if not chats.reserve():
         response = jsonify(ApiError("too many open chats; ask over HTTP (POST /api/v1/ask) for now",
                                     503, "chat_full").to_dict())
         response.status_code, response.headers["Retry-After"] = 503, "30"
         return response
-    conn = adopt()  # from here on, the server leaves this connection to us
-    conn.sendall(hub.handshake_response(key))
-    environ = {k: v for k, v in request.environ.items() if isinstance(v, str)}
+    try:
+        conn = adopt()  # from here on, the server leaves this connection to us
+        conn.sendall(hub.handshake_response(key))
+    except BaseException:
+        chats.release()
+        raise
     chats.adopt(conn, (current_app._get_current_object(), environ, site), _handle)
     return _Adopted()
 

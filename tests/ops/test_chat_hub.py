@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import websocket
+
+from guide_server.chat import hub
 
 from .conftest import SITES
 
@@ -99,6 +103,39 @@ def test_a_full_process_refuses_new_chats_with_503_and_retry_after(serve):
     finally:
         for ws in chats:
             ws.close()
+
+
+def test_handshakes_at_once_get_no_more_chats_than_the_limit(serve):
+    """Ten handshakes at the same moment on a process of three slots: three chats, seven 503s."""
+    server = serve(("-w", "1", "--threads", "8"), WS_MAX_SOCKETS="3")
+    start = threading.Barrier(10)
+
+    def one(_):
+        start.wait()
+        try:
+            return connect(server)
+        except websocket.WebSocketBadStatusException as refused:
+            return refused.status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        got = list(pool.map(one, range(10)))
+    chats = [g for g in got if not isinstance(g, int)]
+    try:
+        assert len(chats) == 3 and sorted(g for g in got if isinstance(g, int)) == [503] * 7
+    finally:
+        for ws in chats:
+            ws.close()
+
+
+def test_a_slot_is_taken_by_the_check_and_given_back_by_release():
+    """The check takes the slot, before the 101 goes out: a client that opens its next chat as soon
+    as it has its 101 must not find the slot still free (it did, now and then, on a loaded machine,
+    when the slot was taken only once the socket was handed to the hub)."""
+    chats = hub.Hub(hub.Limits(max_sockets=3, threads=1))
+    assert [chats.reserve() for _ in range(5)] == [True, True, True, False, False]
+    assert chats.stats.refused == 2
+    chats.release()
+    assert chats.reserve() and not chats.reserve()
 
 
 def test_an_idle_chat_is_closed_by_the_server(serve):
