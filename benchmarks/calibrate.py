@@ -29,8 +29,8 @@ from search_quality import DEFAULTS, build_corpus  # noqa: E402
 
 from guide_server.search.engine import CALIBRATION_FILE  # noqa: E402
 
-SUGGEST = (0.03, 0.05, 0.1, 0.15, 0.2, 0.3)
-ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7)
+SUGGEST = (0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 MIN_PRECISION = 0.92  # direct answers right, on the left-out families
 MIN_FOUND = 0.85  # answerable questions answered or suggested with their FAQ
 MAX_WRONG_DIRECT = 0.05  # unanswerable questions answered anyway, in every tune set

@@ -5,9 +5,10 @@ help centre's length, style and density move the scores, so thresholds fitted th
 carry over. A build therefore fits the two models again on what its own content provides: each
 FAQ's title and ``questions:`` wordings are questions whose answer is known.
 
-- **Answerable**: the wording with about a third of its content words left out (``partial``: a
-  user's own phrasing shares some of an FAQ's words, seldom all), asked with every FAQ in the
-  index. Label for ``confidence``: its FAQ ranks first.
+- **Answerable**: the wording with about a third of its content words left out and about a third
+  replaced by words of other FAQs (``partial``: a user's own phrasing shares some of an FAQ's
+  words, seldom all, and brings words of its own), asked with every FAQ in the index. Label for
+  ``confidence``: its FAQ ranks first.
 - **Unanswerable**: the same question with its FAQ left out of the candidates, and the words only
   that FAQ has unknown (leave-one-out): what a question this help centre does not answer looks
   like here, among FAQs of its own length, style and density.
@@ -17,6 +18,11 @@ FAQ's title and ``questions:`` wordings are questions whose answer is known.
 Asking the wording whole with its own view, fuzzy string and BM25 words taken out of its FAQ was
 tried first: those questions are harder than users' (an FAQ without its title is found from its
 text alone), and the models fitted on them held back most right answers (docs/search.md).
+Leaving words out only (no words of other FAQs) was the next: every word of such a question is in
+its FAQ, as no user's question is (the share of a question's weighted words found in the FAQ it
+should get: .96-1.0 for those, .53-.60 for the dev sets' real questions), so the models read a real
+question's own words as a sign that it has no answer and held back most answers on public help
+centres (docs/search.md).
 
 The models, their out-of-fold predictions (for ``guide calibrate --report``) and what they were
 fitted on go into the build's manifest; a help centre with too few FAQs keeps the shipped models.
@@ -41,6 +47,7 @@ FOLDS = 5
 L2 = 1.0
 CONFIRMED_DAYS = 180  # questions people confirmed this recently are examples too
 DROP = 30  # percent of a wording's content words left out of its pseudo-question
+SWAP = 30  # percent put in the place of others: words of other FAQs (see ``partial``)
 TARGETS = ("confidence", "answerable")
 
 
@@ -102,20 +109,31 @@ def pseudo_questions(index, sample: int = SAMPLE, per_faq: int = PER_FAQ) -> lis
     return out
 
 
-def partial(text: str, locale: str, key: str, drop: int = DROP) -> str:
-    """``text`` with about ``drop`` % of its content words left out (the same ones every time for a
-    ``key``): a user's own wording shares some of an FAQ's words, seldom all of them."""
+def partial(text: str, locale: str, key: str, drop: int = DROP, foreign: list[str] = (), swap: int = SWAP) -> str:
+    """``text`` with about ``drop`` % of its content words left out and ``swap`` % put in the place
+    of others, taken from ``foreign`` (the same ones every time for a ``key``): a user's own wording
+    shares some of an FAQ's words, seldom all of them, and brings words of its own."""
     parts = surface_words(text, locale)
     glue = "" if locale == "ja" else " "
     content = [i for i, (_, c) in enumerate(parts) if c]
     if len(content) < 2:
         return text
-    gone = {i for i in content if _rank(f"{key}\0{i}") % 100 < drop}
-    if not gone:
+    roll = {i: _rank(f"{key}\0{i}") % 100 for i in content}
+    gone = {i for i in content if roll[i] < drop}
+    swapped = {i for i in content if drop <= roll[i] < drop + swap} if foreign else set()
+    if not gone and not swapped:
         gone = {content[_rank(key) % len(content)]}
-    if len(gone) == len(content):
-        gone.discard(content[_rank(key) % len(content)])
-    return glue.join(w for i, (w, _) in enumerate(parts) if i not in gone)
+    if len(gone | swapped) == len(content):
+        keep = content[_rank(key) % len(content)]
+        gone.discard(keep)
+        swapped.discard(keep)
+    out = []
+    for i, (w, _) in enumerate(parts):
+        if i in swapped:
+            out.append(foreign[_rank(f"{key}\0{i}\0w") % len(foreign)])
+        elif i not in gone:
+            out.append(w)
+    return glue.join(out)
 
 
 class _Asker:
@@ -167,14 +185,31 @@ class _Asker:
 
 
 
+def _foreign(index, row: int, locale: str, titles: dict[int, list[str]], count: int = 8) -> list[str]:
+    """One content word from each of ``count`` other FAQs' titles (the same ones every time for
+    ``row``): words of this help centre's vocabulary that no single FAQ gathers. ``titles`` keeps
+    each title's content words, as many questions draw on the same FAQs."""
+    n = len(index.faqs)
+    out = []
+    for k in range(count if n > 1 else 0):
+        other = (row + 1 + _rank(f"{index.faqs.ids[row]}\0{k}") % (n - 1)) % n
+        if other not in titles:
+            titles[other] = [w for w, c in surface_words(index.faqs[other].title, locale) if c]
+        words = titles[other]
+        if words:
+            out.append(words[_rank(f"{row}\0{k}") % len(words)])
+    return out
+
+
 # ---- fitting ----------------------------------------------------------------------------
 def examples(search, locale: str, confirmed: list[tuple[str, str]] = (), sample: int = SAMPLE):
     """Each example's raw features, labels (its FAQ ranks first; answerable) and FAQ (its group),
     and how many questions of each kind (``pseudo``, ``confirmed``) were asked."""
     index = search.indexes[locale]
     asker = _Asker(search, locale)
-    asked = [(row, partial(text, locale, index.faqs.ids[row] + "\0" + text, DROP), "pseudo")
-             for row, text in pseudo_questions(index, sample)]
+    titles: dict[int, list[str]] = {}
+    asked = [(row, partial(text, locale, index.faqs.ids[row] + "\0" + text, DROP, _foreign(index, row, locale, titles), SWAP),
+              "pseudo") for row, text in pseudo_questions(index, sample)]
     asked += [(index.by_id[fid], text, "confirmed") for text, fid in confirmed if fid in index.by_id]
     rows_x, conf_y, ans_y, groups = [], [], [], []
     for row, text, _ in asked:

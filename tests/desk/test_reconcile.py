@@ -22,7 +22,7 @@ pytest.importorskip("playwright.sync_api", reason="the browser tests need playwr
 from playwright.sync_api import expect  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from guide_server.db.schema import escalations, events, feedback  # noqa: E402
+from guide_server.db.schema import escalations, events, feedback, questions  # noqa: E402
 from guide_server.web.context import services  # noqa: E402
 from tests.support import chromium  # noqa: E402
 from tests.widget.conftest import serve  # noqa: E402
@@ -136,7 +136,7 @@ def traffic(browser, guide):
 
     page = chat("u5")
     call(page, "open-chat")
-    ask(page, "宇宙旅行の予約をしたい").locator("button", has_text="担当者に問い合わせる").click()
+    ask(page, "ピザを注文したい").locator("button", has_text="担当者に問い合わせる").click()
     page.locator(LOG + " form .pri").last.click()
     expect(page.locator(LOG + " a[href^='mailto:']")).to_have_count(1)
 
@@ -219,9 +219,12 @@ def test_questions_to_work_on_total_the_unresolved_and_show_what_the_bot_did(des
     # the confidently wrong answer, in whichever group its meaning put it
     (wrong,) = [g for g in groups if "ja-billing-receipt" in g["answers"]]
     assert wrong["reason_reasked"] == "1" and "お客さんに領収書を発行したい" in wrong["examples"]
-    assert "ja-billing-receipt (0.52) ×1" in wrong["answers"] and "↻1" in wrong["answers"]
+    with services(desk.application).db.connect() as conn:  # what the bot said at the time
+        (first,) = conn.execute(select(questions.c.confidence).where(questions.c.question == "お客さんに領収書を発行したい")
+                                .order_by(questions.c.created_at).limit(1)).scalars()
+    assert f"ja-billing-receipt ({first:.2f}) ×1" in wrong["answers"] and "↻1" in wrong["answers"]
     html = desk.get("/admin/unanswered").get_data(as_text=True)
-    assert "請求クラウドの利用料金の領収書を発行するには？" in html and "（確信度 0.52）" in html
+    assert "請求クラウドの利用料金の領収書を発行するには？" in html and f"（確信度 {first:.2f}）" in html
 
 
 def test_feedback_totals_are_the_overviews_and_every_comment_is_there(desk):
