@@ -28,6 +28,7 @@ from public_sets import dev_set, half_content, kept, stackfaq_set  # noqa: E402
 from search_quality import DEFAULTS, build_corpus  # noqa: E402
 
 from guide_server.search.engine import CALIBRATION_FILE  # noqa: E402
+from guide_server.search.selfcal import MIN_FAQS  # noqa: E402
 
 SUGGEST = (0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
 ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -115,7 +116,9 @@ def main() -> None:
             locale, spec = s["name"][:2], DEFAULTS[f"MODEL_{s['name'][:2].upper()}"]
             shipped[f"{locale}:{spec}"] = dict(cal["models"], fitted_on=f"content/faq/{locale} ({cal['faqs']} FAQs, "
                                                f"{cal['examples']} examples from their own wordings)")
-    assert all(s["models"] == "fitted" for s in sets), [(s["name"], s["models"]) for s in sets]
+    # each build uses the models a server would: its own fit, or the shipped ones under MIN_FAQS FAQs
+    assert all(s["models"] == ("fitted" if s["calibration"]["faqs"] >= MIN_FAQS else "shipped") for s in sets), \
+        [(s["name"], s["models"]) for s in sets]
     suggest, answer = choose(sets)
     header = ["tune set", "suggest", "answer", "direct answers right", "right-first answered",
               "unanswerable answered", "no-answer F1", "answered or suggested"]
@@ -126,7 +129,8 @@ def main() -> None:
         "## Answer decision: shipped models and thresholds (`benchmarks/calibrate.py`)", "",
         "Each build fits the decision's two models to its own help centre, without labels (docs/search.md "
         "\"Calibration\"); the shipped models are the sample help centre's own fit. The thresholds are chosen on the "
-        f"tune sets, each whole and with half of its FAQs left out, each build with its own models: the lowest "
+        f"tune sets, each whole and with half of its FAQs left out, each build with the models a server would use (its own fit; the shipped ones under "
+        f"{MIN_FAQS} FAQs): the lowest "
         f"ANSWER_THRESHOLD with direct answers right ≥ {MIN_PRECISION:.0%} (pooled) and at most {MAX_WRONG_DIRECT:.0%} of "
         "each set's unanswerable questions answered anyway, and the SUGGEST_THRESHOLD with the best pooled "
         f"\"no answer\" F1 that still finds ≥ {MIN_FOUND:.0%} of the answerable questions' FAQs (answered or suggested).", "",
