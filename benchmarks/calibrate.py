@@ -37,10 +37,12 @@ MIN_FOUND = 0.85  # answerable questions answered or suggested with their FAQ
 MAX_WRONG_DIRECT = 0.05  # unanswerable questions answered anyway, in every tune set
 
 
-def measured(name: str, family: str, content, queries: list[dict], locale: str, half: bool) -> dict:
-    """One tune set built as a server would, and each question's raw features and labels."""
+def measured(name: str, family: str, content, queries: list[dict], locale: str, half: bool, shipped: dict) -> dict:
+    """One tune set built as a server would (with ``shipped`` as the shipped models), and each
+    question's raw features and labels."""
     models = {"ja": DEFAULTS["MODEL_JA"], "en": DEFAULTS["MODEL_EN"]}
     engine = build_corpus(f"calibrate-{name}", content, models)
+    engine.calibration = shipped
     conf, ans, correct, answerable, top3 = [], [], [], [], []
     for q in queries:
         right = {d for d in q["relevant"] if kept(d)} if half else set(q["relevant"])
@@ -56,18 +58,25 @@ def measured(name: str, family: str, content, queries: list[dict], locale: str, 
             "answerable": np.array(answerable), "top3": np.array(top3)}
 
 
-def tune_sets() -> list[dict]:
-    out = []
+def tune_sets() -> tuple[list[dict], dict]:
+    """The tune sets measured, and the shipped models: the sample help centre's own fit (each whole
+    dev set's), measured before the halves that use them."""
+    out, shipped = [], {}
     for full in (dev_set("ja"), dev_set("en"), stackfaq_set(WORK)):
         if full is None:
             continue
         family = full.name
-        out.append(measured(full.name, family, full.content, full.queries, full.locale, half=False))
+        whole = measured(full.name, family, full.content, full.queries, full.locale, False, shipped)
+        out.append(whole)
+        if full.name in ("ja-dev", "en-dev"):  # the sample help centre, whole: its own fit is shipped
+            cal, spec = whole["calibration"], DEFAULTS[f"MODEL_{full.locale.upper()}"]
+            shipped[f"{full.locale}:{spec}"] = dict(cal["models"], fitted_on=f"content/faq/{full.locale} ({cal['faqs']} FAQs, "
+                                                    f"{cal['examples']} examples from their own wordings)")
         half = WORK / "calibrate" / f"{full.name}-half"
         half_content(full, half)
-        out.append(measured(f"{full.name} (half)", family, half, full.queries, full.locale, half=True))
+        out.append(measured(f"{full.name} (half)", family, half, full.queries, full.locale, True, shipped))
         print(f"measured {full.name}", flush=True)
-    return out
+    return out, shipped
 
 
 def figures(s: dict, conf: np.ndarray, ans: np.ndarray, suggest: float, answer: float) -> dict:
@@ -108,14 +117,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-    sets = tune_sets()
-    shipped = {}
-    for s in sets:
-        cal = s["calibration"]
-        if s["name"] in ("ja-dev", "en-dev"):  # the sample help centre, whole: its own fit is shipped
-            locale, spec = s["name"][:2], DEFAULTS[f"MODEL_{s['name'][:2].upper()}"]
-            shipped[f"{locale}:{spec}"] = dict(cal["models"], fitted_on=f"content/faq/{locale} ({cal['faqs']} FAQs, "
-                                               f"{cal['examples']} examples from their own wordings)")
+    sets, shipped = tune_sets()
     # each build uses the models a server would: its own fit, or the shipped ones under MIN_FAQS FAQs
     assert all(s["models"] == ("fitted" if s["calibration"]["faqs"] >= MIN_FAQS else "shipped") for s in sets), \
         [(s["name"], s["models"]) for s in sets]

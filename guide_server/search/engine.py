@@ -22,6 +22,7 @@ from . import evidence
 from .evidence import FEATURES
 from .faq import Faq
 from .index import CANDIDATES, LocaleIndex
+from .selfcal import TARGETS, model_weights, predict
 from .textnorm import detect_locale, fuzzy_form, has_content, load_tokenizers, normalize, tokens
 
 METHODS = ("dense", "bm25", "fuzzy")
@@ -29,7 +30,6 @@ METHODS = ("dense", "bm25", "fuzzy")
 # build fits its decision with when it is not told the server's weights
 DEFAULT_WEIGHTS = {"ja": {"dense": 1.0, "bm25": 0.7, "fuzzy": 0.1}, "en": {"dense": 1.0, "bm25": 0.25, "fuzzy": 0.0}}
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-TARGETS = ("confidence", "answerable")
 _UNREAD = object()
 
 
@@ -243,12 +243,8 @@ class FaqSearch:
         if models is None:  # an encoder nobody calibrated: the dense similarity alone
             guess = 1 / (1 + np.exp(-(x[:, FEATURES.index("dense_top")] - 0.55) * 12.0))
             return guess, guess
-        out = []
-        for target in TARGETS:
-            m = models[target]
-            z = m["bias"] + x @ np.array([m["coef"][f] for f in FEATURES])
-            out.append(1 / (1 + np.exp(-np.clip(z, -50, 50))))
-        return out[0], out[1]
+        conf, ans = (predict(model_weights(models[t]), x) for t in TARGETS)
+        return conf, ans
 
     def calibration_status(self) -> dict[str, dict]:
         """Per locale, which decision models answer (``models``) and why."""

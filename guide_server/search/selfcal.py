@@ -94,6 +94,11 @@ def model_json(w: np.ndarray) -> dict:
     return {"coef": {f: round(float(c), 5) for f, c in zip(FEATURES, w[:-1])}, "bias": round(float(w[-1]), 5)}
 
 
+def model_weights(model: dict) -> np.ndarray:
+    """The weights (bias last) of a model as ``model_json`` wrote it, for ``predict``."""
+    return np.array([*(model["coef"][f] for f in FEATURES), model["bias"]], float)
+
+
 # ---- examples ---------------------------------------------------------------------------
 def _rank(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:12], 16)
@@ -137,6 +142,22 @@ def partial(text: str, locale: str, key: str, drop: int = DROP, foreign: list[st
         elif i not in gone:
             out.append(w)
     return glue.join(out)
+
+
+def _foreign(index, row: int, locale: str, titles: dict[int, list[str]], count: int = 8) -> list[str]:
+    """One content word from each of ``count`` other FAQs' titles (the same ones every time for
+    ``row``): words of this help centre's vocabulary that no single FAQ gathers. ``titles`` keeps
+    each title's content words, as many questions draw on the same FAQs."""
+    n = len(index.faqs)
+    out = []
+    for k in range(count if n > 1 else 0):
+        other = (row + 1 + _rank(f"{index.faqs.ids[row]}\0{k}") % (n - 1)) % n
+        if other not in titles:
+            titles[other] = [w for w, c in surface_words(index.faqs[other].title, locale) if c]
+        words = titles[other]
+        if words:
+            out.append(words[_rank(f"{row}\0{k}") % len(words)])
+    return out
 
 
 class _Asker:
@@ -185,23 +206,6 @@ class _Asker:
                          self.stats.doc_terms(int(rows[order[0]])), rare)
         feats["_top"] = int(order[0])
         return feats
-
-
-
-def _foreign(index, row: int, locale: str, titles: dict[int, list[str]], count: int = 8) -> list[str]:
-    """One content word from each of ``count`` other FAQs' titles (the same ones every time for
-    ``row``): words of this help centre's vocabulary that no single FAQ gathers. ``titles`` keeps
-    each title's content words, as many questions draw on the same FAQs."""
-    n = len(index.faqs)
-    out = []
-    for k in range(count if n > 1 else 0):
-        other = (row + 1 + _rank(f"{index.faqs.ids[row]}\0{k}") % (n - 1)) % n
-        if other not in titles:
-            titles[other] = [w for w, c in surface_words(index.faqs[other].title, locale) if c]
-        words = titles[other]
-        if words:
-            out.append(words[_rank(f"{row}\0{k}") % len(words)])
-    return out
 
 
 # ---- fitting ----------------------------------------------------------------------------
