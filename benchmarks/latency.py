@@ -83,7 +83,8 @@ class Server:
         self.port = free_port()
         instance.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, GUIDE_INDEX_DIR=str(index_dir), GUIDE_INSTANCE_PATH=str(instance),
-                   GUIDE_DATABASE_URL=f"sqlite:///{instance / 'bench.db'}")
+                   GUIDE_DATABASE_URL=f"sqlite:///{instance / 'bench.db'}",
+                   GUIDE_LIMIT_ASK="0")  # one client address asks every question
         self.started = time.perf_counter()
         self.proc = subprocess.Popen([*GUNICORN, "--bind", f"127.0.0.1:{self.port}"], env=env, cwd=ROOT,
                                      start_new_session=True)

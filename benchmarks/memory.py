@@ -36,6 +36,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shlex
 import signal
 import statistics
@@ -120,8 +121,11 @@ def ask(port: int, question: str, conn: http.client.HTTPConnection | None = None
 class Server:
     def __init__(self, argv: list[str], index_dir: Path, instance: Path, cwd: Path, port: int):
         instance.mkdir(parents=True, exist_ok=True)
+        # The production settings refuse to start with the default secret key; one load generator
+        # asks thousands of questions from one address, which the abuse limit would refuse.
         env = dict(os.environ, GUIDE_INDEX_DIR=str(index_dir), GUIDE_INSTANCE_PATH=str(instance),
-                   GUIDE_DATABASE_URL=f"sqlite:///{instance / 'bench.db'}")
+                   GUIDE_DATABASE_URL=f"sqlite:///{instance / 'bench.db'}", GUIDE_LIMIT_ASK="0",
+                   GUIDE_SECRET_KEY=os.environ.get("GUIDE_SECRET_KEY") or secrets.token_urlsafe(48))
         self.port = port
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True)

@@ -2,22 +2,27 @@
 
 sentence-transformers runs a short query through MiniLM in 8-9 ms on one thread, most of it
 general-purpose machinery; this pass gives the same vectors (cosine 0.9999999) with none of it,
-and a process that never imports transformers starts seconds sooner. It runs in numpy or in torch:
+and a process that never imports transformers starts seconds sooner. It runs in ONNX Runtime, in
+numpy or in torch:
 
-- numpy serves queries, and any call with a few texts (a one-file rebuild), on the calling
-  thread. A server never imports torch: a gunicorn master and two workers that kept it for queries
-  took ~450 MB more at 10,000 FAQs (benchmarks/memory.py), and they must not start its thread
-  before gunicorn --preload forks.
-  For one short query numpy and torch in float32 take the same time (6.5 and 6.2 ms here: the
-  matrix products are the cost); torch's bfloat16 kernels, on CPUs that have them, take 3.9 ms.
+- ONNX Runtime serves queries, and any call with a few texts (a one-file rebuild), on the calling
+  thread: the encoder layers as an ONNX graph built here from the mapped weights, in float32,
+  with one intra-op thread. A short query takes 2.9-3.4 ms where numpy took 12.9-13.8 ms in the
+  same runs, with the same vectors; English /ask at 10,000 FAQs takes 0.65x the time it took in
+  numpy (docs/architecture.md, "Dependencies"). A server never imports torch: a gunicorn master
+  and two workers that kept it for queries took ~450 MB more at 10,000 FAQs (benchmarks/memory.py),
+  and they must not start its thread before gunicorn --preload forks.
+- numpy runs the same pass where onnxruntime cannot be imported (its cost is the matrix
+  products: numpy and torch took 6.5 and 6.2 ms in float32 when this was written).
 - torch runs batches (index builds), where its kernels are ~3x quicker than one BLAS thread.
 
-The weights are read-only views of one memory map of ``model.safetensors``: nothing is copied,
-so every process on the machine shares one copy through the page cache, a word-embedding row is
-read only when a query uses it, and loading takes milliseconds. Only the common shape is handled
-(a ``BertModel`` with absolute positions and GELU, then mean or CLS pooling, then optional
-normalisation); :class:`BertRunner` raises :class:`Unsupported` for anything else and the caller
-falls back to sentence-transformers.
+The weights are read-only views of one memory map of ``model.safetensors``: every process on the
+machine shares one copy through the page cache, a word-embedding row is read only when a query
+uses it, and loading takes milliseconds. ONNX Runtime reads the matrices from the map too, and
+keeps a packed copy of its own (~41 MB for MiniLM; a preloading gunicorn master makes it once for
+its workers). Only the common shape is handled (a ``BertModel`` with absolute positions and GELU,
+then mean or CLS pooling, then optional normalisation); :class:`BertRunner` raises
+:class:`Unsupported` for anything else and the caller falls back to sentence-transformers.
 """
 
 from __future__ import annotations
@@ -144,6 +149,7 @@ class BertRunner:
             ))
         self._tensors: dict = {}
         self._query_precision: str | None = None
+        self._session, self._session_weights = _onnx_session(self.layers, self.heads, self.dim, self.eps) or (None, None)
 
     def _torch_weights(self, dtype=None):
         """The weights as torch tensors in ``dtype`` (float32 by default), laid out for ``addmm``
@@ -254,6 +260,17 @@ class BertRunner:
             x = self._norm(h, norm2)
         return self._pool(x.reshape(batch, length, dim), mask)
 
+    def _forward_onnx(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The same pass with the encoder layers in ONNX Runtime; the embeddings and the pooling
+        are numpy's (a word-embedding row is read from the mapped file only when used)."""
+        batch, length = ids.shape
+        x = (self.word[ids] + self.position[:length] + self.token_type).reshape(-1, self.dim)
+        x = self._norm(x, self.emb_norm)
+        bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :]
+        split = np.array([batch, length, self.heads, self.dim // self.heads], np.int64)
+        states = self._session.run(None, {"x": x, "bias": bias, "split": split})[0]
+        return self._pool(states.reshape(batch, length, self.dim), mask)
+
     def _norm(self, x: np.ndarray, params) -> np.ndarray:
         """Layer norm over the rows of a 2-D array, in place."""
         x -= x.mean(-1, keepdims=True)
@@ -269,24 +286,30 @@ class BertRunner:
         weights = mask[:, :, None]
         return (states * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
 
-    @staticmethod
-    def backend_for(n_texts: int) -> str:
-        return "torch" if "torch" in sys.modules or n_texts > FEW_TEXTS else "numpy"
+    @property
+    def query_backend(self) -> str:
+        """What runs queries: "onnx" where onnxruntime is installed, else "numpy"."""
+        return "onnx" if self._session is not None else "numpy"
+
+    def backend_for(self, n_texts: int) -> str:
+        return "torch" if "torch" in sys.modules or n_texts > FEW_TEXTS else self.query_backend
 
     def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 32,
                backend: str | None = None, precision: str = "float32") -> np.ndarray:
         """One vector per text, in order; batches hold texts of similar length to keep padding small.
 
-        ``backend`` is "torch" or "numpy"; by default torch, unless it is not imported yet and
-        there are only a few texts (a one-file rebuild), where importing it would cost more."""
+        ``backend`` is "torch", "onnx" or "numpy"; by default torch, unless it is not imported yet
+        and there are only a few texts (a one-file rebuild), where importing it would cost more."""
         out = np.zeros((len(texts), self.dim), np.float32)
         if not texts:
             return out
         if (backend or self.backend_for(len(texts))) == "torch":
             def forward(ids, mask):
                 return self._forward_torch(ids, mask, precision)
-        else:
+        elif backend == "numpy" or self._session is None:
             forward = self._forward_numpy
+        else:
+            forward = self._forward_onnx
         prefix = self.prompts.get(prompt, "") if prompt else ""
         # One text is tokenised on this thread: encode_batch starts the tokenizers' thread pool, which
         # a process forked afterwards (gunicorn --preload) lacks (tokenizers then warns, and stays serial).
@@ -306,6 +329,72 @@ class BertRunner:
         if self.normalise:
             out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+
+def _onnx_session(layers: list, heads: int, dim: int, eps: float):
+    """An ONNX Runtime session running the encoder layers on the calling thread, and the weights
+    it was given; None where onnxruntime is not installed.
+
+    Inputs: ``x``, the embeddings after their layer norm, (tokens, dim) float32 with the batch's
+    rows one after another; ``bias``, (batch, 1, 1, length), 0 for a token and the float32
+    minimum for padding; ``split``, int64 [batch, length, heads, head size]. Output: the last
+    hidden states, (tokens, dim). The weight matrices are handed to the session as they are
+    mapped from the model file (``Gemm`` reads them transposed); what the session keeps of its own
+    is their packed form for its matrix kernels (~41 MB for MiniLM), made in ~0.1 s.
+    One intra-op thread and no inter-op pool: the session starts no thread of its own (a
+    gunicorn master makes it before forking its workers), and each request thread runs its own
+    query, as numpy's single BLAS thread did."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    from .onnx_graph import Graph
+
+    size = dim // heads
+    g = Graph("bert_encoder")
+    x = g.input("x", np.float32, ["tokens", dim])
+    g.input("bias", np.float32, ["batch", 1, 1, "length"])
+    g.input("split", np.int64, [4])
+    g.const("dim_shape", [-1, dim], np.int64)
+    g.const("scale", [1.0 / np.sqrt(size)])
+    mapped = {}
+    for i, ((wq, wk, wv), (bq, bk, bv), out, out_b, norm1, up, up_b, down, down_b, norm2) in enumerate(layers):
+        def name(part, i=i):
+            return f"l{i}.{part}"
+
+        def linear(value, weight, bias, part):  # weight as stored, (out, in)
+            mapped[name(part + ".w")] = weight
+            return g.op("Gemm", [value, g.external(name(part + ".w"), weight), g.const(name(part + ".b"), bias)],
+                        name(part), transB=1)
+
+        def norm(value, params, part):
+            return g.op("LayerNormalization", [value, g.const(name(part + ".g"), params[0]),
+                                               g.const(name(part + ".b"), params[1])], name(part), axis=-1, epsilon=eps)
+
+        q, k, v = (g.op("Reshape", [linear(x, w, b, p), "split"], name(p + ".h"))  # (batch, length, heads, size)
+                   for p, w, b in (("q", wq, bq), ("k", wk, bk), ("v", wv, bv)))
+        q = g.op("Transpose", [q], name("q.t"), perm=[0, 2, 1, 3])
+        k = g.op("Transpose", [k], name("k.t"), perm=[0, 2, 3, 1])
+        v = g.op("Transpose", [v], name("v.t"), perm=[0, 2, 1, 3])
+        scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k], name("qk")), "scale"], name("qk.s")), "bias"], name("scores"))
+        probs = g.op("Softmax", [scores], name("probs"), axis=-1)
+        context = g.op("Transpose", [g.op("MatMul", [probs, v], name("ctx"))], name("ctx.t"), perm=[0, 2, 1, 3])
+        context = g.op("Reshape", [context, "dim_shape"], name("ctx.r"))
+        x = norm(g.op("Add", [linear(context, out, out_b, "out"), x], name("res1")), norm1, "norm1")
+        inner = g.op("Gelu", [linear(x, up, up_b, "up")], name("gelu"))
+        x = norm(g.op("Add", [linear(inner, down, down_b, "down"), x], name("res2")), norm2, "norm2")
+    g.op("Identity", [x], "states")
+    g.output("states", np.float32, ["tokens", dim])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    values = {n: onnxruntime.OrtValue.ortvalue_from_numpy(w) for n, w in mapped.items()}
+    options.add_external_initializers(list(values), list(values.values()))
+    session = onnxruntime.InferenceSession(g.model({"": 20}), options, providers=["CPUExecutionProvider"])
+    return session, values  # the values (views of the map) must outlive the session
 
 
 def _gelu(x: np.ndarray) -> None:

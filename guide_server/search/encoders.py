@@ -213,8 +213,8 @@ class SentenceTransformerEncoder(Encoder):
     """Any sentence-transformers model.
 
     A local BERT-family model (MiniLM among them) runs through :mod:`.bert`: queries, and a
-    few texts, in numpy on the calling thread, so that a server never imports torch; batches
-    (index builds) in torch. Anything else goes through sentence-transformers. Torch runs on
+    few texts, in ONNX Runtime (numpy where it is not installed) on the calling thread, so that
+    a server never imports torch; batches (index builds) in torch. Anything else goes through sentence-transformers. Torch runs on
     one dedicated thread: its OpenMP team belongs to the thread that starts it, and request
     threads each starting their own teams left them competing for the cores (13 ms instead of
     5.5 ms on 2 cores). That thread starts on first use, in a forked child too.
@@ -263,8 +263,8 @@ class SentenceTransformerEncoder(Encoder):
     def _encode(self, texts: list[str], prompt: str | None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        if self._runner is not None and self._runner.backend_for(len(texts)) == "numpy":
-            return _normalise(self._runner.encode(list(texts), prompt, backend="numpy"))
+        if self._runner is not None and self._runner.backend_for(len(texts)) != "torch":
+            return _normalise(self._runner.encode(list(texts), prompt, backend=self._runner.query_backend))
 
         def run():
             _torch_threads(os.cpu_count() or 1)  # batches (index builds) use every core
@@ -291,9 +291,9 @@ class SentenceTransformerEncoder(Encoder):
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if len(texts) != 1:
             return self._encode(texts, self._query_prompt)
-        if self._runner is not None:  # the serving path: numpy, on this thread
+        if self._runner is not None:  # the serving path: ONNX Runtime (or numpy), on this thread
             _one_blas_thread()
-            return _normalise(self._runner.encode(texts, self._query_prompt, backend="numpy"))
+            return _normalise(self._runner.encode(texts, self._query_prompt, backend=self._runner.query_backend))
         return _normalise(self._on_torch_thread(self._encode_one, texts[0]))
 
     def encode_docs(self, texts: list[str]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -32,7 +33,7 @@ def reference(minilm_dir):
     return model, model.encode(TEXTS, normalize_embeddings=True)
 
 
-@pytest.mark.parametrize("backend", ["torch", "numpy"])
+@pytest.mark.parametrize("backend", ["torch", "onnx", "numpy"])
 def test_runner_matches_sentence_transformers(minilm_dir, reference, backend):
     runner = BertRunner(minilm_dir)
     batched = runner.encode(TEXTS, backend=backend)  # padded batches
@@ -42,10 +43,35 @@ def test_runner_matches_sentence_transformers(minilm_dir, reference, backend):
     assert np.min(np.sum(one_by_one * expected, axis=1)) > 0.99999
 
 
+def test_queries_run_in_onnx_runtime_and_without_it_in_numpy(minilm_dir, reference, monkeypatch):
+    """onnxruntime is a dependency and serves queries; where it cannot be imported the runner
+    still gives the same vectors, in numpy."""
+    assert BertRunner(minilm_dir).query_backend == "onnx"
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime -> ImportError
+    runner = BertRunner(minilm_dir)
+    assert runner.query_backend == "numpy"
+    one_by_one = np.vstack([runner.encode([t]) for t in TEXTS])
+    assert np.min(np.sum(one_by_one * reference[1], axis=1)) > 0.99999
+
+
+def test_the_onnx_session_starts_no_thread(minilm_dir):
+    """A gunicorn master makes the session before it forks: a thread started then would be missing
+    in every worker, and threads of two workers would compete for the cores. (Importing
+    onnxruntime starts one idle thread of its own, as importing numpy starts OpenBLAS's.)"""
+    import subprocess
+
+    code = ("import os, onnxruntime; from guide_server.search.bert import BertRunner; "
+            "before = len(os.listdir('/proc/self/task')); "
+            f"r = BertRunner({str(minilm_dir)!r}); r.encode(['How do I reset my password?']); "
+            "print(r.query_backend, len(os.listdir('/proc/self/task')) - before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["onnx", "0"]
+
+
 def test_a_process_embedding_a_few_texts_never_imports_torch(minilm_dir):
     """A one-file rebuild embeds a handful of texts; importing torch for them would cost seconds."""
     import subprocess
-    import sys
 
     code = ("import sys; from guide_server.search.encoders import SentenceTransformerEncoder as E; "
             f"e = E('minilm', {str(minilm_dir)!r}); v = e.encode_docs(['a', 'b', 'c']); "
