@@ -392,12 +392,11 @@ def test_a_user_stalled_on_step_two_who_asks_the_chat_tops_the_stuck_point_list(
         wait_title(page, "新規作成")
         return context, page
 
-    context, page = user_page(fast)
+    first, page = user_page(fast)
     page.locator(POP + " .pri").click()
     wait_title(page, "入力")
     page.locator(POP + " .x").click()
-    page.goto("about:blank")
-    context.close()
+    page.goto("about:blank")  # closed on step 3, then left (by beacon: its context stays open, below)
 
     context, page = user_page(slow)
     page.wait_for_timeout(2500)  # time has to pass: the user stalls on step 2, past its 2 s idle_after
@@ -406,8 +405,9 @@ def test_a_user_stalled_on_step_two_who_asks_the_chat_tops_the_stuck_point_list(
     page.keyboard.press("Enter")
     expect(page.locator("guide-widget .chat .log .m.a").last).not_to_have_text("回答を探しています…")
     assert host_errors(page) == []
-    page.goto("about:blank")  # leaves, stuck: page_left too
-    context.close()
+    page.goto("about:blank")  # leaves, stuck: page_left too, by beacon
+    # The browser stays open until the server has the beacon: closing its context at once could
+    # cancel the request in flight (a user's browser goes on running after they leave the page).
 
     def ranked():
         points = tour_figures.stuck_points(services(guide.app).db, "e2e", start, time.time() + 60)
@@ -421,7 +421,11 @@ def test_a_user_stalled_on_step_two_who_asks_the_chat_tops_the_stuck_point_list(
         assert fill["dropoff"] == 1.0 and top["score"] > fill["score"]  # a bigger drop-off, but no signals
         return top
 
-    top = eventually(ranked, timeout=SLOW)
+    try:
+        top = eventually(ranked, timeout=SLOW)
+    finally:
+        first.close()
+        context.close()
 
     token = create_token(services(guide.app).db, "e2e-" + uuid.uuid4().hex[:8])
     client = guide.app.test_client()
@@ -454,3 +458,41 @@ def test_a_hints_ok_and_doing_what_it_says_are_told_apart(page, guide, user):
     by_hint = {r["hint"]: r for r in figures}
     assert (by_hint["t-hint"]["acknowledged"], by_hint["t-hint"]["clicked_through"]) == (1, 0)
     assert (by_hint["t-hint-click"]["acknowledged"], by_hint["t-hint-click"]["clicked_through"]) == (0, 1)
+
+
+def test_leaving_while_a_batch_is_on_its_way_still_sends_the_rest_by_beacon(browser, guide):
+    """The page goes away while its periodic batch is on its way: the browser cuts that request (no
+    answer at all, which the widget used to take for a failing server, holding its beacons back and
+    keeping the events for the site's next page). The leaving beacon carries that batch again, and
+    page_left, at once."""
+    user = "u-" + uuid.uuid4().hex[:12].translate(str.maketrans("0123456789", "ghijklmnop"))
+    context = browser.new_context(base_url=guide.url, viewport={"width": 1024, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    held = []
+
+    def hold_the_first_batch(route):
+        if not held and route.request.resource_type == "fetch":
+            held.append(route)  # never answered: the navigation below cuts it
+        else:
+            route.continue_()
+
+    try:
+        page.route("**/api/v1/events", hold_the_first_batch)
+        visit(page, "/t/stuck", user=user)
+        wait_title(page, "ようこそ")
+        page.locator(POP + " .pri").click()
+        wait_title(page, "新規作成")
+        deadline = time.monotonic() + 8
+        while not held and time.monotonic() < deadline:  # the batch leaves 3 s after the first event
+            page.wait_for_timeout(100)
+        assert held, "no batch was sent"
+        page.goto("about:blank")
+
+        def arrived():
+            mine = [r for r in rows(guide.app, events, site="e2e") if r["user_id"] == stored(guide.app, user, "e2e")]
+            assert Counter(r["type"] for r in mine) >= Counter({"tour_started": 1, "step_completed": 1, "page_left": 1})
+            assert not [r for r in mine if r["type"] == "widget_error"]
+        eventually(arrived, timeout=SLOW)
+    finally:
+        context.close()

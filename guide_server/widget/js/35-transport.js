@@ -105,6 +105,7 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
   let sending = 0; // 1 while a batch is on its way
   let failures = 0; // sends failed in a row
   let wait = 0; // no send before this time (ms)
+  let unanswered = 0; // 1 when the last send got no answer at all (a network failure, or this page's own leaving)
   let flushTimer = 0;
   if (queue.length) local({ q: 0 }), flush();
   on(w, 'online', () => flush(wait = 0));
@@ -138,7 +139,9 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
     flushTimer = 0;
     const early = wait - Date.now();
     if (leaving) {
-      for (let b; queue.length && early <= 0 && navigator.sendBeacon(API + '/api/v1/events', JSON.stringify(Object.assign({ site: SITE }, b = batch())));) done(b);
+      // The server's own "wait" (429, 5xx) holds the beacons back; a send that got no answer does not:
+      // leaving the page cuts the batch on its way, and its events, and those after it, go by beacon.
+      for (let b; queue.length && (early <= 0 || unanswered) && navigator.sendBeacon(API + '/api/v1/events', JSON.stringify(Object.assign({ site: SITE }, b = batch())));) done(b);
       if (queue.length) local({ q: queue });
     } else if (queue.length && !sending) {
       if (early > 0) return (flushTimer = later(flush, early));
@@ -147,10 +150,10 @@ const { http, query, chain, converse, connect, idle, track, flush } = (() => {
       http('events', b, true)
         .then((r) => (r.rejected || []).forEach((x) => warn('event refused: ' + x.error)))
         .then(0, (e) => (e.status < 500 && e.status !== 429 ? warn(e)
-          : (e.after * 1e3 || 1e3 << Math.min(++failures, 6)) * (1 + Math.random())))
+          : (unanswered = !e.status, e.after * 1e3 || 1e3 << Math.min(++failures, 6)) * (1 + Math.random())))
         .then((delay = 0) => {
           sending = 0;
-          if (!delay) done(b), failures = 0;
+          if (!delay) done(b), failures = unanswered = 0;
           wait = Date.now() + delay;
           flush();
         });
