@@ -5,23 +5,25 @@ general-purpose machinery; this pass gives the same vectors (cosine 0.9999999) w
 and a process that never imports transformers starts seconds sooner. It runs in ONNX Runtime, in
 numpy or in torch:
 
-- ONNX Runtime serves queries, and any call with a few texts (a one-file rebuild), on the calling
-  thread: the encoder layers as an ONNX graph built here from the mapped weights, in float32,
-  with one intra-op thread. A short query takes 2.9-3.4 ms where numpy took 12.9-13.8 ms in the
-  same runs, with the same vectors; English /ask at 10,000 FAQs takes 0.65x the time it took in
-  numpy (docs/architecture.md, "Dependencies"). A server never imports torch: a gunicorn master
-  and two workers that kept it for queries took ~450 MB more at 10,000 FAQs (benchmarks/memory.py),
-  and they must not start its thread before gunicorn --preload forks.
-- numpy runs the same pass where onnxruntime cannot be imported (its cost is the matrix
-  products: numpy and torch took 6.5 and 6.2 ms in float32 when this was written).
+- ONNX Runtime serves single queries on the calling thread: the encoder layers as an ONNX graph
+  built here (``onnx_graph``), with one intra-op thread. In float32 over the mapped weights it
+  gives the same vectors as numpy in a quarter of the time (a short query 2.9-3.4 ms against
+  12.9-13.8 ms in the same runs); with int8 weights (``query_weights="int8"``, which the bundled
+  MiniLM uses) 1.1-1.4 ms, at a cosine of ~.995 to the float32 vector, which moved no retrieval or
+  answer figure of the dev and public sets by more than two questions (docs/architecture.md,
+  "Dependencies"). A server never imports torch: a gunicorn master and two workers that kept it
+  for queries took ~450 MB more at 10,000 FAQs (benchmarks/memory.py), and they must not start its
+  thread before gunicorn --preload forks.
+- A few documents (a one-file rebuild) are embedded in float32: in ONNX Runtime when its graph is
+  float32, else in numpy; numpy also runs queries where onnxruntime cannot be imported.
 - torch runs batches (index builds), where its kernels are ~3x quicker than one BLAS thread.
 
 The weights are read-only views of one memory map of ``model.safetensors``: every process on the
 machine shares one copy through the page cache, a word-embedding row is read only when a query
-uses it, and loading takes milliseconds. ONNX Runtime reads the matrices from the map too, and
-keeps a packed copy of its own (~41 MB for MiniLM; a preloading gunicorn master makes it once for
-its workers). Only the common shape is handled (a ``BertModel`` with absolute positions and GELU,
-then mean or CLS pooling, then optional normalisation); :class:`BertRunner` raises
+uses it, and loading takes milliseconds. ONNX Runtime keeps its own form of the matrices (packed
+float32, ~41 MB for MiniLM, or int8, ~11 MB), made once by a preloading gunicorn master for its
+workers. Only the common shape is handled (a ``BertModel`` with absolute positions and GELU, then
+mean or CLS pooling, then optional normalisation); :class:`BertRunner` raises
 :class:`Unsupported` for anything else and the caller falls back to sentence-transformers.
 """
 
@@ -95,9 +97,13 @@ class BertRunner:
     Safe to call from many threads at once: the weights are read-only and a call keeps its
     state in local variables."""
 
-    def __init__(self, model_dir: str | Path):
+    def __init__(self, model_dir: str | Path, query_weights: str = "float32"):
+        """``query_weights`` "int8" runs single queries with int8 weights (see the module's
+        docstring); documents are always embedded in float32."""
         from tokenizers import Tokenizer
 
+        if query_weights not in ("float32", "int8"):
+            raise ValueError(f"query weights {query_weights!r}: float32 or int8")
         model_dir = Path(model_dir)
         config = _read_json(model_dir / "config.json")
         if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu" \
@@ -115,6 +121,9 @@ class BertRunner:
         self.tokenizer.enable_truncation(self.max_len)
         self.tokenizer.no_padding()
         self._load_weights(model_dir / "model.safetensors", config)
+        self._session, self._session_weights = (
+            _onnx_session(self.layers, self.heads, self.dim, self.eps, query_weights) or (None, None))
+        self._exact = query_weights == "float32"
 
     def _load_weights(self, path: Path, config: dict) -> None:
         raw = read_safetensors(path)
@@ -149,7 +158,6 @@ class BertRunner:
             ))
         self._tensors: dict = {}
         self._query_precision: str | None = None
-        self._session, self._session_weights = _onnx_session(self.layers, self.heads, self.dim, self.eps) or (None, None)
 
     def _torch_weights(self, dtype=None):
         """The weights as torch tensors in ``dtype`` (float32 by default), laid out for ``addmm``
@@ -288,11 +296,15 @@ class BertRunner:
 
     @property
     def query_backend(self) -> str:
-        """What runs queries: "onnx" where onnxruntime is installed, else "numpy"."""
+        """What runs single queries: "onnx" where onnxruntime is installed, else "numpy"."""
         return "onnx" if self._session is not None else "numpy"
 
     def backend_for(self, n_texts: int) -> str:
-        return "torch" if "torch" in sys.modules or n_texts > FEW_TEXTS else self.query_backend
+        """What embeds ``n_texts`` documents, in float32: torch for batches (or once it is imported),
+        else ONNX Runtime when its session is float32, else numpy."""
+        if "torch" in sys.modules or n_texts > FEW_TEXTS:
+            return "torch"
+        return "onnx" if self._session is not None and self._exact else "numpy"
 
     def encode(self, texts: list[str], prompt: str | None = None, batch_size: int = 32,
                backend: str | None = None, precision: str = "float32") -> np.ndarray:
@@ -331,9 +343,13 @@ class BertRunner:
         return out
 
 
-def _onnx_session(layers: list, heads: int, dim: int, eps: float):
+def _onnx_session(layers: list, heads: int, dim: int, eps: float, precision: str = "float32"):
     """An ONNX Runtime session running the encoder layers on the calling thread, and the weights
     it was given; None where onnxruntime is not installed.
+
+    In "int8", each matrix product is ONNX Runtime's ``DynamicQuantizeMatMul``: the weights in
+    int8 with a scale per output (their largest magnitude / 127), the activations quantised per
+    call; the weights are then ~11 MB of the graph's own instead of the mapped float32 ones.
 
     Inputs: ``x``, the embeddings after their layer norm, (tokens, dim) float32 with the batch's
     rows one after another; ``bias``, (batch, 1, 1, length), 0 for a token and the float32
@@ -363,6 +379,13 @@ def _onnx_session(layers: list, heads: int, dim: int, eps: float):
             return f"l{i}.{part}"
 
         def linear(value, weight, bias, part):  # weight as stored, (out, in)
+            if precision == "int8":
+                w = np.asarray(weight, np.float32)
+                scale = np.maximum(np.abs(w).max(1), 1e-12) / 127.0
+                quantised = np.round(w / scale[:, None]).astype(np.int8).T  # (in, out)
+                return g.op("DynamicQuantizeMatMul", [value, g.const(name(part + ".q"), quantised, np.int8),
+                                                      g.const(name(part + ".s"), scale), "", g.const(name(part + ".b"), bias)],
+                            name(part), domain="com.microsoft")
             mapped[name(part + ".w")] = weight
             return g.op("Gemm", [value, g.external(name(part + ".w"), weight), g.const(name(part + ".b"), bias)],
                         name(part), transB=1)
@@ -393,7 +416,7 @@ def _onnx_session(layers: list, heads: int, dim: int, eps: float):
     options.log_severity_level = 3
     values = {n: onnxruntime.OrtValue.ortvalue_from_numpy(w) for n, w in mapped.items()}
     options.add_external_initializers(list(values), list(values.values()))
-    session = onnxruntime.InferenceSession(g.model({"": 20}), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(g.model({"": 20, "com.microsoft": 1}), options, providers=["CPUExecutionProvider"])
     return session, values  # the values (views of the map) must outlive the session
 
 

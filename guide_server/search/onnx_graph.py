@@ -13,8 +13,8 @@ import struct
 
 import numpy as np
 
-FLOAT, INT32, INT64 = 1, 6, 7  # TensorProto.DataType
-_ELEM = {np.dtype(np.float32): FLOAT, np.dtype(np.int32): INT32, np.dtype(np.int64): INT64}
+FLOAT, INT8, INT32, INT64 = 1, 3, 6, 7  # TensorProto.DataType
+_ELEM = {np.dtype(np.float32): FLOAT, np.dtype(np.int8): INT8, np.dtype(np.int32): INT32, np.dtype(np.int64): INT64}
 
 
 def _varint(n: int) -> bytes:

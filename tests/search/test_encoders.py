@@ -54,6 +54,26 @@ def test_queries_run_in_onnx_runtime_and_without_it_in_numpy(minilm_dir, referen
     assert np.min(np.sum(one_by_one * reference[1], axis=1)) > 0.99999
 
 
+def test_int8_queries_stay_next_to_the_float32_vectors_and_documents_stay_float32(minilm_dir, reference):
+    """The bundled MiniLM answers queries with int8 weights; every document vector an index holds is
+    float32, whether a build embeds a batch or a one-file rebuild embeds a few texts."""
+    enc = SentenceTransformerEncoder("minilm", str(minilm_dir), query_weights="int8")
+    _, expected = reference
+    queries = np.vstack([enc.encode_queries([t]) for t in TEXTS[:-1]])
+    cosines = np.sum(queries * expected[:-1], axis=1)
+    assert np.min(cosines) > 0.99
+    assert np.min(cosines) < 0.9999  # int8 indeed: its vectors are not the float32 ones
+    assert np.min(np.sum(enc.encode_docs(TEXTS) * expected, axis=1)) > 0.99999  # a few texts
+    assert np.min(np.sum(enc.encode_docs(TEXTS * 4) * np.vstack([expected] * 4), axis=1)) > 0.99999  # a batch
+
+
+def test_the_bundled_minilm_queries_in_int8():
+    from guide_server.search.encoders import get_encoder
+
+    enc = get_encoder("minilm")
+    assert enc._runner.query_backend == "onnx" and not enc._runner._exact
+
+
 def test_the_onnx_session_starts_no_thread(minilm_dir):
     """A gunicorn master makes the session before it forks: a thread started then would be missing
     in every worker, and threads of two workers would compete for the cores. (Importing

