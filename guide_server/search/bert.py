@@ -231,8 +231,7 @@ class BertRunner:
         """The same pass in numpy, in float32, on the calling thread; rows are (batch x length) tokens."""
         batch, length = ids.shape
         heads, size, dim = self.heads, self.dim // self.heads, self.dim
-        x = (self.word[ids] + self.position[:length] + self.token_type).reshape(-1, dim)
-        self._norm(x, self.emb_norm)
+        x = self._embed(ids)
         # Padding is masked out of attention only when there is padding (batches).
         bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :] if batch > 1 else None
         scale = np.float32(1.0 / np.sqrt(size))
@@ -268,12 +267,16 @@ class BertRunner:
             x = self._norm(h, norm2)
         return self._pool(x.reshape(batch, length, dim), mask)
 
+    def _embed(self, ids: np.ndarray) -> np.ndarray:
+        """The embedding layer for a padded batch: (batch x length, dim), layer-normed."""
+        x = (self.word[ids] + self.position[:ids.shape[1]] + self.token_type).reshape(-1, self.dim)
+        return self._norm(x, self.emb_norm)
+
     def _forward_onnx(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The same pass with the encoder layers in ONNX Runtime; the embeddings and the pooling
         are numpy's (a word-embedding row is read from the mapped file only when used)."""
         batch, length = ids.shape
-        x = (self.word[ids] + self.position[:length] + self.token_type).reshape(-1, self.dim)
-        x = self._norm(x, self.emb_norm)
+        x = self._embed(ids)
         bias = np.where(mask > 0, 0.0, np.finfo(np.float32).min).astype(np.float32)[:, None, None, :]
         split = np.array([batch, length, self.heads, self.dim // self.heads], np.int64)
         states = self._session.run(None, {"x": x, "bias": bias, "split": split})[0]
