@@ -9,9 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from markdown_it import MarkdownIt
-
-from ..content.markdown import plain
+from ..content import markdown
 from ..search import textnorm
 from ..search.faq import Faq
 
@@ -26,9 +24,7 @@ REASON = {"ja": ("一致: ", "関連する内容"), "en": ("matches: ", "related
 
 # Japanese sentences end in 。！？ (or a line); English ones in .!? before a space.
 _SENTENCE_END = re.compile(r"(?<=[。！？])|\n+|(?<=[.!?])\s+")
-_NUMBERED = re.compile(r"^ {0,3}\d{1,9}[.)][ \t]", re.M)
 _EN_SURFACE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
-_md = MarkdownIt("commonmark")
 _INFLECTED = {"動詞", "形容詞"}
 _AFFIX = {"接尾辞", "接頭辞"}
 
@@ -52,34 +48,16 @@ def cited_section(faq: Faq, section: int | None) -> int | None:
     return next((i for i in order if len(faq.sections[i].text.strip()) >= MIN_SECTION_CHARS), start)
 
 
-@lru_cache(maxsize=2048)
-def _ordered_lists(body: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
-    """The top-level ordered lists of an FAQ's Markdown: (number of ``##`` headings before it, items)."""
-    if not _NUMBERED.search(body):  # most FAQs: no need to parse
-        return ()
-    toks, found, heads, items = _md.parse(body), [], 0, None
-    for tok in toks:
-        if tok.type == "heading_open" and tok.tag == "h2":
-            heads += 1
-        elif tok.type == "ordered_list_open" and tok.level == 0:
-            items = []
-        elif tok.type == "ordered_list_close" and tok.level == 0:
-            found.append((heads, tuple(items)))
-            items = None
-        elif items is not None and tok.type == "list_item_open" and tok.level == 1:
-            items.append(None)
-        elif items and items[-1] is None and tok.type == "inline" and tok.level == 3:  # the item's first paragraph
-            items[-1] = tok.content
-    return tuple((heads, tuple(item for item in items if item)) for heads, items in found)
+# the lists of a record built before FAQs kept their own (``Faq.lists``), read from its body
+_lists_of_body = lru_cache(maxsize=2048)(markdown.ordered_lists)
 
 
 def steps(faq: Faq, section: int | None) -> list[str]:
     """The numbered steps to show: the cited section's first ordered list, else the FAQ's only one."""
-    lists = _ordered_lists(faq.body)
-    intro = 1 if faq.sections and faq.sections[0].anchor is None else 0
-    here = [items for heads, items in lists if section is not None and heads + intro - 1 == section]
+    lists = faq.lists if faq.lists is not None else _lists_of_body(faq.body)
+    here = [items for at, items in lists if section is not None and at == section]
     chosen = here[0] if here else (lists[0][1] if len(lists) == 1 else ())
-    return [_clip(re.sub(r"\s+", " ", plain(item)), STEP_CHARS) for item in chosen[:MAX_STEPS]]
+    return [_clip(item, STEP_CHARS) for item in chosen[:MAX_STEPS]]
 
 
 @lru_cache(maxsize=8192)

@@ -12,6 +12,8 @@ from markdown_it import MarkdownIt
 
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 
+_HEADING = re.compile(r"^##[ \t]+(.+?)[ \t#]*$", re.M)
+_NUMBERED = re.compile(r"^ {0,3}\d{1,9}[.)][ \t]", re.M)
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 _ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
@@ -63,8 +65,9 @@ def plain(markdown: str) -> str:
     return re.sub(r"[ \t]+", " ", re.sub(r"\n{2,}", "\n", text)).strip()
 
 
-def render(markdown: str) -> tuple[str, list[Section]]:
-    """Render Markdown to sanitised HTML; every ``##`` gets a stable anchor."""
+def render(markdown: str) -> tuple[str, list[Section], list[tuple[int, list[str]]]]:
+    """Render Markdown to sanitised HTML, every ``##`` with a stable anchor; with its sections and
+    its numbered lists (``ordered_lists``), read from the same parse."""
     tokens = _md.parse(markdown)
     seen: dict[str, int] = {}
     anchors = []
@@ -78,11 +81,38 @@ def render(markdown: str) -> tuple[str, list[Section]]:
             anchors.append(anchor)
     html = _md.renderer.render(tokens, _md.options, {})
     html = nh3.clean(html, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS, url_schemes=_SCHEMES)
-    return html, _sections(markdown, anchors)
+    sections = _sections(markdown, anchors)
+    return html, sections, _ordered_lists(tokens, bool(sections) and sections[0].anchor is None)
+
+
+def ordered_lists(markdown: str) -> list[tuple[int, list[str]]]:
+    """The top-level numbered lists of a Markdown text: (the index of the section each is in, its
+    items' first paragraphs as one-line plain text). The steps an answer shows come from these."""
+    if not _NUMBERED.search(markdown):  # most texts: no need to parse
+        return []
+    return _ordered_lists(_md.parse(markdown), bool(plain(_HEADING.split(markdown, 1)[0])))
+
+
+def _ordered_lists(tokens: list, intro: bool) -> list[tuple[int, list[str]]]:
+    """``intro``: whether the text before the first ``##`` is a section of its own."""
+    found, heads, items = [], 0, None
+    for tok in tokens:
+        if tok.type == "heading_open" and tok.tag == "h2":
+            heads += 1
+        elif tok.type == "ordered_list_open" and tok.level == 0:
+            items = []
+        elif tok.type == "ordered_list_close" and tok.level == 0:
+            found.append((heads + intro - 1, [re.sub(r"\s+", " ", plain(item)) for item in items if item]))
+            items = None
+        elif items is not None and tok.type == "list_item_open" and tok.level == 1:
+            items.append(None)
+        elif items and items[-1] is None and tok.type == "inline" and tok.level == 3:  # the item's first paragraph
+            items[-1] = tok.content
+    return found
 
 
 def _sections(markdown: str, anchors: list[str]) -> list[Section]:
-    parts = re.split(r"^##[ \t]+(.+?)[ \t#]*$", markdown, flags=re.M)
+    parts = _HEADING.split(markdown)
     sections = []
     intro = plain(parts[0])
     if intro:

@@ -38,6 +38,9 @@ class Faq:
     path: str
     hash: str
     lines: dict = field(default_factory=dict, repr=False)
+    # the body's numbered lists: [section index, [items as plain text]]; None in a record built
+    # before they were kept (an answer then parses the body for its steps)
+    lists: list | None = field(default=None, repr=False)
 
     def to_record(self) -> dict:
         rec = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -113,7 +116,7 @@ def parse_faq(raw: bytes, relpath: str) -> Faq:
     if not _ID.match(faq_id):
         raise ContentError(relpath, lines.get("id", 1), f"bad id {faq_id!r}: use lowercase letters, digits, '-', '_' and '.'")
     sites = meta.get("sites")
-    html, sections = render(body)
+    html, sections, lists = render(body)
     return Faq(
         id=faq_id,
         locale=locale,
@@ -129,6 +132,7 @@ def parse_faq(raw: bytes, relpath: str) -> Faq:
         path=relpath,
         hash=digest,
         lines=lines,
+        lists=[[section, items] for section, items in lists],
     )
 
 

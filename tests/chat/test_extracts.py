@@ -3,10 +3,12 @@ reason, over the sample help centre's own FAQ files and edge cases."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from guide_server.chat import extracts
-from guide_server.search.faq import parse_faq
+from guide_server.search.faq import Faq, parse_faq
 from guide_server.web.context import search
 from tests.support import ROOT
 
@@ -45,6 +47,24 @@ def test_a_bullet_list_is_no_steps_and_several_lists_need_the_cited_one():
     faq = faq_text("前置き\n\n## A\n\n1. 一つ目\n2. 二つ目\n\n## B\n\n1. 別の手順\n")
     assert extracts.steps(faq, heading(faq, "B")) == ["別の手順"]
     assert extracts.steps(faq, 0) == []  # the introduction has no list, and the FAQ has two
+
+
+@pytest.mark.parametrize("make", [
+    lambda: faq_file("ja/invoices/bulk-csv.md"),
+    lambda: faq_file("en/invoices/create.md"),
+    lambda: faq_text("## A\n\n1. 一つ目\n2. **二つ目**\n\n## B\n\n説明\n\n1. 別の手順\n   続き\n"),
+    lambda: faq_text("前置き\n\n1. 前の手順\n\n## A\n\n1. 一つ目\n"),
+])
+def test_a_record_built_before_faqs_kept_their_lists_gives_the_same_steps_from_its_body(make):
+    faq = make()
+    assert faq.lists  # a build keeps them: no parse when an answer shows them
+    record = json.loads(json.dumps(faq.to_record()))
+    assert Faq.from_record(record).lists == faq.lists
+    del record["lists"]
+    old = Faq.from_record(record)
+    assert old.lists is None
+    for section in [None, *range(len(faq.sections))]:
+        assert extracts.steps(old, section) == extracts.steps(faq, section)
 
 
 def test_steps_are_at_most_eight_each_trimmed():
