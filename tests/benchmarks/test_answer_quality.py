@@ -142,3 +142,52 @@ def test_config_overrides_are_parsed_by_type():
     assert aq.parse_overrides(["LIMIT_ASK=5", "CALIBRATION=shipped"]) == {"LIMIT_ASK": 5, "CALIBRATION": "shipped"}
     with pytest.raises(SystemExit, match="NO_SUCH"):
         aq.parse_overrides(["NO_SUCH=1"])
+
+
+def scored(right, confidence, answerable, hits):
+    return {"right": list(right), "confidence": confidence, "answerable": answerable, "hits": list(hits)}
+
+
+SCORED = [
+    scored("a", 0.9, 0.9, "axy"),   # right first, sure
+    scored("b", 0.7, 0.8, "bxy"),   # right first, less sure
+    scored("c", 0.6, 0.8, "xcy"),   # right second
+    scored("d", 0.2, 0.1, "xyz"),   # right FAQ not in the top three
+    scored([], 0.8, 0.6, "xyz"),    # unanswerable, yet scored high
+    scored([], 0.1, 0.1, ""),       # unanswerable, nothing found
+]
+
+
+def test_redecided_follows_the_thresholds_as_the_service_does():
+    got = aq.redecided(SCORED, 0.5, 0.75)
+    assert [r["outcome"] for r in got] == ["answered", "suggested", "suggested", "no_answer", "answered", "no_answer"]
+    assert got[0]["answer"] == "a" and got[0]["suggestions"] == ["x", "y"]
+    assert got[1]["suggestions"] == ["b", "x", "y"] and got[3]["top"] == "x"
+    c = aq.counts(got)
+    assert c["precision"] == (1, 2) and c["first_answered"] == (1, 2) and c["found"] == (3, 4)
+
+
+def test_ranking_auc_by_hand():
+    # first FAQ right: a (.9), b (.7); the others: .6, .2, .8, .1 -> 7 of 8 pairs ordered
+    assert aq.ranking_auc(SCORED) == pytest.approx(7 / 8)
+    assert aq.ranking_auc(SCORED[:2]) != aq.ranking_auc(SCORED[:2])  # no pair to compare: nan
+
+
+def test_ceiling_finds_the_lowest_safe_threshold_and_the_top_three_share():
+    c = aq.ceiling(SCORED)
+    # answering a and b needs a threshold at most .7, which also answers the unanswerable .8: 2 of 3
+    # right, below .90; above .8 only a is answered (right): half of the two right-first questions
+    assert c["first_answered"] == pytest.approx(0.5) and c["threshold"] == pytest.approx(0.81)
+    assert c["top3"] == pytest.approx(3 / 4) and c["auc"] == pytest.approx(7 / 8)
+    loose = aq.ceiling(SCORED, min_precision=0.6)
+    assert loose["first_answered"] == 1.0 and loose["threshold"] == pytest.approx(0.61)
+
+
+def test_passing_thresholds_are_those_that_meet_every_target():
+    good = [scored("a", 0.9, 0.9, "axy"), scored("b", 0.8, 0.9, "bxy"), scored([], 0.1, 0.1, "xyz")]
+    pairs = aq.passing_thresholds(good)
+    assert (0.3, 0.5) in pairs and (0.3, 0.9) in pairs  # at .9 only a is answered: half is enough
+    assert (0.3, 0.92) not in pairs  # nothing answered
+    assert all(aq.meets_targets(aq.counts(aq.redecided(good, s, a))) for s, a in pairs)
+    assert (0.0, 0.0) not in pairs  # everything answered: the unanswerable one too
+    assert aq.passing_thresholds(SCORED) == []  # the unanswerable .8 sits among the right answers
