@@ -71,7 +71,7 @@ def tune_sets() -> tuple[list[dict], dict]:
         if full.name in ("ja-dev", "en-dev"):  # the sample help centre, whole: its own fit is shipped
             cal, spec = whole["calibration"], DEFAULTS[f"MODEL_{full.locale.upper()}"]
             shipped[f"{full.locale}:{spec}"] = dict(cal["models"], fitted_on=f"content/faq/{full.locale} ({cal['faqs']} FAQs, "
-                                                    f"{cal['examples']} examples from their own wordings)")
+                                                    f"{cal['examples']} examples from their own wordings and answers)")
         half = WORK / "calibrate" / f"{full.name}-half"
         half_content(full, half)
         out.append(measured(f"{full.name} (half)", family, half, full.queries, full.locale, True, shipped))

@@ -22,8 +22,6 @@ MIN_SECTION_CHARS = 20
 
 REASON = {"ja": ("一致: ", "関連する内容"), "en": ("matches: ", "related topic")}
 
-# Japanese sentences end in 。！？ (or a line); English ones in .!? before a space.
-_SENTENCE_END = re.compile(r"(?<=[。！？])|\n+|(?<=[.!?])\s+")
 _EN_SURFACE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 _INFLECTED = {"動詞", "形容詞"}
 _AFFIX = {"接尾辞", "接頭辞"}
@@ -114,7 +112,7 @@ def extract(question: str, text: str, locale: str, shown: list[str] = ()) -> dic
     ``EXTRACT_CHARS`` long, with those terms as they are written there; None when none is shared.
     Sentences within ``shown`` (the steps shown beside it) are not repeated."""
     wanted = set(textnorm.tokens(question, locale))
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    sentences = textnorm.sentences(text)
     sentences = [s for s in sentences if not any(s in step for step in shown)]
     if not wanted or not sentences:
         return None

@@ -28,12 +28,12 @@ from pathlib import Path
 
 from ..content.rules import LOCALES
 from . import selfcal
-from .encoders import get_encoder, parse_specs
+from .encoders import Encoder, get_encoder, parse_specs
+from .engine import FaqSearch, fusion_weights
 from .errors import BuildError, IndexCorrupt, IndexMismatch, IndexUnavailable, SearchError
 from .faq import Faq, check_changed_last, parse_faq, read_content
 from .index import LocaleIndex, folder_key
 from .integrity import MANIFEST, BuildFiles, checksums, files_of, mismatched
-from .lexical import K1, B
 from .problems import publishable, record_problems
 
 log = logging.getLogger(__name__)
@@ -190,10 +190,15 @@ class _Previous:
     def stamps(self) -> dict[str, list]:
         return self.manifest.get("file_stamps", {})
 
-    def unchanged(self, locale: str, items: list, specs: list[str]) -> bool:
-        """Same files with the same content, and the same encoders: the old folder can be kept as it is."""
+    def unchanged(self, locale: str, items: list, specs: list[str], weights: dict[str, float], confirmed: int) -> bool:
+        """Same files with the same content, the same encoders, and a decision fitted the way this
+        build would keep it (``selfcal.reusable``: a build by an older guide, or with other fusion
+        ``weights``, or many ``confirmed`` questions later, fits again, its vectors reused): the
+        old folder can be kept as it is."""
         info = self.manifest.get("locales", {}).get(locale)
         if locale not in self.usable_locales() or not info or [e["spec"] for e in info["encoders"]] != specs:
+            return False
+        if not selfcal.reusable(info.get("calibration"), weights, confirmed):
             return False
         before = [(f.path, f.hash) for f in self.known.values() if f.locale == locale]
         return sorted(before) == [(f.path, f.hash) for f in items] and self.intact(locale)
@@ -296,7 +301,8 @@ def build(content_dir: Path, index_dir: Path, models: dict[str, str], progress: 
             raise BuildError(errors)
         by_locale = {loc: [f for f in faqs if f.locale == loc] for loc in LOCALES}
         specs_of = {loc: parse_specs(models[loc]) for loc, items in by_locale.items() if items}
-        changed = {loc for loc, specs in specs_of.items() if not prev.unchanged(loc, by_locale[loc], specs)}
+        changed = {loc for loc, specs in specs_of.items()
+                   if not prev.unchanged(loc, by_locale[loc], specs, fusion_weights(weights, loc), len((confirmed or {}).get(loc, [])))}
         for locale in changed:
             _prefetch_encoders(specs_of[locale])
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -385,15 +391,15 @@ def _calibration(index: LocaleIndex, weights: dict | None, before: dict | None, 
     """The locale's answer decision fitted to its content and ``confirmed`` questions, or the
     previous build's when fewer than ``REFIT_SHARE`` of its FAQs changed since that was fitted and
     few questions were confirmed since (a one-file rebuild stays quick)."""
-    from .engine import FaqSearch
-
     search = FaqSearch({index.locale: index}, weights, calibration={})
     old = (before or {}).get("calibration") or {}
     drift = old.get("changed_since", 0) + changed + abs(old.get("faqs", 0) - len(index.faqs))
-    if (old.get("source") == "fitted" and old.get("features") == list(selfcal.FEATURES) and old.get("bm25") == [K1, B]
-            and old.get("weights") == search.weights[index.locale] and drift < REFIT_SHARE * len(index.faqs)
-            and len(confirmed) < 1.2 * old.get("confirmed_offered", 0) + 10):
+    if (old.get("source") == "fitted" and selfcal.reusable(old, search.weights[index.locale], len(confirmed))
+            and drift < REFIT_SHARE * len(index.faqs)):
         return dict(old, changed_since=drift)
+    # a build that embedded nothing (files only deleted, or a refit alone) holds the previous build's
+    # stand-ins for its encoders; its questions need the models
+    index.encoders = [enc if isinstance(enc, Encoder) else get_encoder(enc.spec) for enc in index.encoders]
     return dict(selfcal.calibrate(search, index.locale, confirmed), confirmed_offered=len(confirmed))
 
 

@@ -73,6 +73,11 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / std if std > 1e-9 else np.zeros_like(x, dtype=np.float32)
 
 
+def fusion_weights(weights: dict[str, dict[str, float]] | None, locale: str) -> dict[str, float]:
+    """A locale's fusion weights: the defaults, with those given for it in their place."""
+    return dict(DEFAULT_WEIGHTS[locale], **((weights or {}).get(locale) or {}))
+
+
 def load_calibration(path: Path = CALIBRATION_FILE) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -96,7 +101,7 @@ class FaqSearch:
     def __init__(self, indexes: dict[str, LocaleIndex], weights: dict[str, dict[str, float]] | None = None,
                  calibration: dict | None = None, default_locale: str = "ja", fitted: bool = True):
         self.indexes = indexes
-        self.weights = {loc: dict(DEFAULT_WEIGHTS[loc], **((weights or {}).get(loc) or {})) for loc in LOCALES}
+        self.weights = {loc: fusion_weights(weights, loc) for loc in LOCALES}
         # the models shipped with guide, fitted on its sample help centre; each build's own models
         # (``selfcal``, in the manifest) are used instead where it has them, unless ``fitted`` is off
         self.calibration = load_calibration() if calibration is None else calibration

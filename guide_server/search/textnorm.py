@@ -12,6 +12,8 @@ _JA_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _SPACE = re.compile(r"\s+")
 _EN_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Japanese sentences end in 。！？ (or a line); English ones in .!? before a space.
+_SENTENCE_END = re.compile(r"(?<=[。！？])|\n+|(?<=[.!?])\s+")
 
 # Function words that carry no topic: Sudachi part-of-speech heads to drop, and
 # a few light verbs/nouns that appear in nearly every question.
@@ -30,6 +32,11 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub(" ", text)
     return _SPACE.sub(" ", text).strip().lower()
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text, stripped, without empty ones."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def detect_locale(text: str, default: str = "ja") -> str:

@@ -2,6 +2,7 @@
 models: what a build stores, when it keeps the shipped models, what the server and the CLI say."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +31,13 @@ def test_a_build_fits_the_decision_to_its_own_help_centre(sample_index):
         cal = calibration(sample_index, locale)
         assert cal["source"] == "fitted" and cal["features"] == list(FEATURES)
         faqs = cal["faqs"]
-        # each FAQ asked up to PER_FAQ ways, each once answerable and once with its FAQ left out
-        assert faqs < cal["pseudo"] <= faqs * selfcal.PER_FAQ and cal["examples"] <= 2 * cal["pseudo"]
-        held = cal["held_out"]
-        assert {len(v) for v in held.values()} == {cal["examples"]}
+        # each FAQ asked up to PER_FAQ ways and with a sentence of its answer, each once answerable
+        # and once with its FAQ left out
+        assert faqs < cal["pseudo"] <= faqs * selfcal.PER_FAQ and faqs / 2 < cal["sentences"] <= faqs
+        assert cal["examples"] <= 2 * (cal["pseudo"] + cal["sentences"])
+        held = cal["held_out"]  # on the wordings' examples (not the answers' sentences')
+        assert len({len(v) for v in held.values()}) == 1
+        assert cal["examples"] - 2 * cal["sentences"] <= len(held["correct"]) < cal["examples"]
         assert sum(held["answerable_truth"]) > cal["examples"] / 3  # both kinds, roughly half each
     _, indexes = load_indexes(sample_index, MODELS)
     engine = FaqSearch(indexes)
@@ -43,7 +47,13 @@ def test_a_build_fits_the_decision_to_its_own_help_centre(sample_index):
     for locale in ("ja", "en"):
         ships = shipped[f"{locale}:{MODELS[locale]}"]
         own = calibration(sample_index, locale)["models"]
-        assert {t: ships[t] for t in selfcal.TARGETS} == own, "run benchmarks/calibrate.py after changing the decision"
+        # to a thousandth: another numpy or BLAS rounds the fifth decimal its own way; a changed
+        # decision moves the coefficients by far more
+        for target in selfcal.TARGETS:
+            assert ships[target]["coef"].keys() == own[target]["coef"].keys()
+            assert np.allclose([*ships[target]["coef"].values(), ships[target]["bias"]],
+                               [*own[target]["coef"].values(), own[target]["bias"]], rtol=0, atol=1e-3), \
+                "run benchmarks/calibrate.py after changing the decision"
 
 
 def test_the_held_out_figures_rank_right_answers_above_wrong_ones(sample_index):
@@ -158,6 +168,37 @@ def test_a_small_change_keeps_the_fit_and_a_large_one_refits(tmp_path):
     assert "changed_since" not in refit and refit["source"] == "fitted" and refit["models"] != first["models"]
 
 
+def test_a_build_refits_without_embedding_when_files_are_only_deleted_or_its_models_are_stale(tmp_path):
+    """A locale whose vectors all come from the previous build still asks questions with the real
+    models: many FAQs deleted at once, or a build whose models another guide fitted (an older
+    ``METHOD``), refit without embedding a text."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content" / "faq" / "ja", content / "faq" / "ja")
+    files = sorted((content / "faq").rglob("*.md"))
+    for path in files:  # no links between FAQs, so that any may go
+        path.write_text(re.sub(r"^related:.*\n(?:\s+-.*\n)*", "", path.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
+    out = tmp_path / "index"
+    build(content, out, MODELS, progress=False)
+    first = calibration(out, "ja")
+    for path in files[: 2 + int(REFIT_SHARE * first["faqs"])]:
+        path.unlink()
+    manifest = build(content, out, MODELS, progress=False)  # a new process's build: stand-ins from disk
+    refit = calibration(out, "ja")
+    assert manifest["views_embedded"] == 0 and refit["source"] == "fitted" and "changed_since" not in refit
+    assert refit["faqs"] < first["faqs"] and refit["models"] != first["models"]
+    # an older guide's models (no METHOD, or another): the content is unchanged, the fit is not kept
+    path = current_build(out) / "manifest.json"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    stored["locales"]["ja"]["calibration"]["method"] = selfcal.METHOD - 1
+    path.write_text(json.dumps(stored), encoding="utf-8")
+    manifest = build(content, out, MODELS, progress=False)
+    again = calibration(out, "ja")
+    assert manifest["views_embedded"] == 0 and again["method"] == selfcal.METHOD and again["models"] == refit["models"]
+    # and a build that changes nothing keeps the folder and the fit as they are
+    manifest = build(content, out, MODELS, progress=False)
+    assert manifest["views_embedded"] == 0 and calibration(out, "ja") == again
+
+
 def test_questions_people_confirmed_are_examples_of_the_next_build(app, client, tmp_path):
     asked = client.post("/api/v1/ask", json={"site": "demo", "question": "請求書をメールで送るには？", "locale": "ja"}).get_json()
     assert asked["outcome"] == "answered"
@@ -196,6 +237,29 @@ def test_features_are_shares_and_the_default_weights_are_the_settings(sample_ind
         f = engine.search(question).features
         assert set(f) == set(FEATURES)
         assert all(0.0 <= f[k] <= 1.0 for k in ("bm25_top", "coverage", "term_match", "agree")), (question, f)
+
+
+def test_a_sentence_of_each_answer_is_asked_and_only_the_confidence_model_learns_from_it(sample_index):
+    _, indexes = load_indexes(sample_index, MODELS)
+    engine = FaqSearch(indexes)
+    index = engine.indexes["ja"]
+    rows = list(range(len(index.faqs)))
+    asked = selfcal.answer_sentences(index, rows)
+    assert asked == selfcal.answer_sentences(index, rows)  # the same ones every build
+    low, high = selfcal.SENTENCE_CHARS
+    for row, sentence in asked:
+        faq = index.faqs[row]
+        assert low <= len(sentence) <= high and any(sentence in sec.text for sec in faq.sections)
+        assert sentence not in (faq.title, *faq.questions)
+    assert len({row for row, _ in asked}) == len(asked) > len(rows) / 2  # one each, for most FAQs
+    # what the build stored: confidence fitted on every example, answerable on all but the sentences
+    x, conf_y, ans_y, _, kinds, counts = selfcal.examples(engine, "ja")
+    assert counts["sentence"] == len(asked) and set(kinds) == {"pseudo", "sentence"}
+    models = calibration(sample_index, "ja")["models"]
+    titled = kinds != "sentence"
+    assert models["confidence"] == selfcal.model_json(selfcal.fit(x, conf_y))
+    assert models["answerable"] == selfcal.model_json(selfcal.fit(x[titled], ans_y[titled]))
+    assert models["answerable"] != selfcal.model_json(selfcal.fit(x, ans_y))
 
 
 def test_partial_questions_are_stable_and_keep_some_of_the_words():
