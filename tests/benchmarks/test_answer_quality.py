@@ -4,6 +4,7 @@ tiny hand-made data files (no model, no index)."""
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from guide_server.search.faq import check_collection, load_content
@@ -191,3 +192,22 @@ def test_passing_thresholds_are_those_that_meet_every_target():
     assert all(aq.meets_targets(aq.counts(aq.redecided(good, s, a))) for s, a in pairs)
     assert (0.0, 0.0) not in pairs  # everything answered: the unanswerable one too
     assert aq.passing_thresholds(SCORED) == []  # the unanswerable .8 sits among the right answers
+
+
+def test_labelled_fit_reads_what_the_features_tell_whatever_the_served_confidence():
+    rng = np.random.default_rng(7)
+    records = []
+    for i in range(120):
+        right_first = i % 3 != 0
+        informative = (1.0 if right_first else 0.0) + rng.normal(0, 0.3)
+        records.append(dict(scored("a" if i % 6 else [], 0.5, 0.5, "axy" if right_first else "xay"),
+                            features=[informative, rng.normal()]))
+    assert aq.ranking_auc(records) == pytest.approx(0.5)  # the served confidence tells nothing
+    told = aq.labelled_fit(records)
+    assert told["auc"] > 0.9 and told["first_answered"] > 0.5 and told["threshold"] is not None
+    assert told["served_answerable_auc"] == pytest.approx(0.5) and 0 <= told["answerable_auc"] <= 1
+    # features that carry nothing give nothing, however the fit is made
+    noise = [dict(r, features=[rng.normal(), rng.normal()]) for r in records]
+    assert aq.labelled_fit(noise)["auc"] < 0.7
+    assert aq.labelled_fit(SCORED) is None  # records without features (an older run's)
+    assert aq.ceiling(records)["labelled"] == told
