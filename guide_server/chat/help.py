@@ -28,7 +28,7 @@ CATEGORY_PREVIEW = 5  # articles a category shows on the home page before "see a
 STYLESHEET = Path(__file__).parent / "static" / "help.css"
 
 _HOME = """<!doctype html><html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>guide</title><style>body{font:16px/1.7 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+<link rel="icon" href="data:,"><title>guide</title><style>body{font:16px/1.7 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
 input{font:inherit;width:70%;padding:.3rem}li small{color:#52606d}</style></head><body>
 <h1>guide</h1><p>ヘルプセンターを検索 / Search the help center
 (<a href="{{ url_for('help.help_index') }}">all articles</a>, <a href="{{ url_for('health.health') }}">health</a>)</p>

@@ -24,3 +24,14 @@ def test_the_english_switch_and_a_trait_targeted_tour(page):
     page.click("#nav-dashboard")
     wait_title(page, "Reports are unlocked")
     expect(page.locator("guide-widget .go")).to_have_attribute("aria-label", "Help")
+
+
+@pytest.mark.parametrize("path", ["/demo", "/help/", "/"])
+def test_a_page_loads_without_a_failed_request_or_a_console_error(page, path):
+    """No 404 for a favicon or an asset, nothing logged as an error: a host's console stays clean."""
+    failed, logged = [], []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    page.on("console", lambda m: m.type == "error" and logged.append(m.text))
+    page.goto(path, wait_until="networkidle")
+    page.wait_for_timeout(300)
+    assert failed == [] and logged == [] and page.errors == []
