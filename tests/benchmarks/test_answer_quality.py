@@ -211,3 +211,12 @@ def test_labelled_fit_reads_what_the_features_tell_whatever_the_served_confidenc
     assert aq.labelled_fit(noise)["auc"] < 0.7
     assert aq.labelled_fit(SCORED) is None  # records without features (an older run's)
     assert aq.ceiling(records)["labelled"] == told
+
+
+def test_wilson_intervals_by_hand():
+    low, high = aq.wilson((5, 10))
+    assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
+    assert aq.wilson((0, 20))[0] == 0.0 and 0.1 < aq.wilson((0, 20))[1] < 0.2  # none of 20: still up to ~16 %
+    assert aq.wilson((20, 20))[1] == 1.0 and aq.wilson((0, 0)) is None and aq.interval((0, 0)) == "–"
+    narrow, wide = aq.wilson((710, 840)), aq.wilson((71, 84))  # the same share, ten times the questions
+    assert wide[0] < narrow[0] < 71 / 84 < narrow[1] < wide[1]
