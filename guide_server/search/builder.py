@@ -29,7 +29,7 @@ from pathlib import Path
 from ..content.rules import LOCALES
 from . import selfcal
 from .encoders import Encoder, get_encoder, parse_specs
-from .engine import FaqSearch, fusion_weights
+from .engine import FaqSearch, fusion_weights, shipped_models
 from .errors import BuildError, IndexCorrupt, IndexMismatch, IndexUnavailable, SearchError
 from .faq import Faq, check_changed_last, parse_faq, read_content
 from .index import LocaleIndex, folder_key
@@ -400,7 +400,8 @@ def _calibration(index: LocaleIndex, weights: dict | None, before: dict | None, 
     # a build that embedded nothing (files only deleted, or a refit alone) holds the previous build's
     # stand-ins for its encoders; its questions need the models
     index.encoders = [enc if isinstance(enc, Encoder) else get_encoder(enc.spec) for enc in index.encoders]
-    return dict(selfcal.calibrate(search, index.locale, confirmed), confirmed_offered=len(confirmed))
+    shipped = shipped_models(index.locale, [enc.spec for enc in index.encoders]) is not None
+    return dict(selfcal.calibrate(search, index.locale, confirmed, shipped=shipped), confirmed_offered=len(confirmed))
 
 
 def _prefetch_encoders(specs: list[str]) -> None:

