@@ -322,7 +322,7 @@ def _at(share: float, threshold: float | None) -> str:
     return f"{share:.3f}" + (f" (at {threshold:.2f})" if threshold is not None else " (none)")
 
 
-def report(results: list[dict], full: list[list], overrides: dict, skipped: list[str]) -> str:
+def report(results: list[dict], full: list[list], overrides: dict, notes: list[str]) -> str:
     config = ", ".join(f"`{k}={v}`" for k, v in overrides.items()) or "none (default settings)"
     parts = [
         "## Answer quality (`benchmarks/answer_quality.py`)", "",
@@ -335,7 +335,7 @@ def report(results: list[dict], full: list[list], overrides: dict, skipped: list
         "counts; covidfaq: CovidFAQ, one FAQ per distinct answer) are public data kept outside the repository, "
         "and nothing was chosen or fitted on them. \"Ranks first\": the answer, else the first suggestion, else the "
         "engine's top hit. Sources of the sets and the method in detail: docs/answer-quality.md.", "",
-        *[f"{line}\n" for line in skipped], summary_table(results), "",
+        *[f"{line}\n" for line in notes], summary_table(results), "",
         "### What a threshold can and cannot do", "",
         "The same questions decided again at every ANSWER_THRESHOLD from 0.01 to 0.99 (each answer's two "
         "probabilities and top three FAQs, as the service returned them; SUGGEST_THRESHOLD 0): the most "
@@ -368,11 +368,19 @@ def main() -> None:
     ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="a setting for the app (repeatable)")
     ap.add_argument("--no-full", action="store_true", help="skip the whole-corpus retrieval of the report sets")
     ap.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    ap.add_argument("--own-fit", action="store_true",
+                    help=f"every build fits its own models from {selfcal.MIN_OWN_FAQS} FAQs up, as for encoders guide ships "
+                         f"none for (the tune halves, under {selfcal.MIN_FAQS} FAQs, otherwise use the shipped models)")
     args = ap.parse_args()
     overrides = parse_overrides(args.config)
+    if args.own_fit:
+        selfcal.MIN_FAQS = selfcal.MIN_OWN_FAQS
+        notes = [f"Every build fits its own models from {selfcal.MIN_OWN_FAQS} FAQs up (--own-fit)."]
+    else:
+        notes = []
     names = args.sets or SETS
     sets = load_sets(names, args.data, WORK / "answer_quality")
-    skipped = [f"Skipped: {n} (files not found)." for n in names if n not in {s.name for s in sets}]
+    notes += [f"Skipped: {n} (files not found)." for n in names if n not in {s.name for s in sets}]
     results, full = [], []
     for s in sets:
         res = evaluate(s, overrides)
@@ -382,7 +390,7 @@ def main() -> None:
             m = full_retrieval(s)
             full.append([s.name, m["queries"], m["Recall@10"], m["nDCG@10"], m["Hit@1"]])
             print(f"{s.name} whole corpus: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "queries"), flush=True)
-    text = report(results, full, overrides, skipped)
+    text = report(results, full, overrides, notes)
     print(summary_table(results))
     if not args.no_write:
         write_section("answer_quality", text)
