@@ -198,7 +198,7 @@ def run_calibrate(args) -> int:
     suggest = cfg["SUGGEST_THRESHOLD"] if args.suggest is None else args.suggest
     answer = cfg["ANSWER_THRESHOLD"] if args.answer is None else args.answer
     for locale, status in engine.calibration_status().items():
-        print(f"{locale}: {status['models']} models: {status['reason']}")
+        print(f"{locale}: {'no' if status['models'] == 'none' else status['models']} models: {status['reason']}")
         held = (getattr(engine.indexes[locale], "calibration", None) or {}).get("held_out")
         if status["models"] != "fitted" or not held:
             print("  no expected figures: they are measured on the questions a build makes from its own FAQs")

