@@ -60,7 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_LOCALE", "ja", "Locale used when a question's script does not decide it."),
     Setting("ANSWER_THRESHOLD", 0.5, "Confidence (probability that the top FAQ answers the question) at or above which it is given as the answer.", float),
     Setting("SUGGEST_THRESHOLD", 0.3, "Probability that some FAQ answers the question below which the service says it has no answer; between the two thresholds it offers the top 3.", float),
-    Setting("CALIBRATION", "auto", "Which models turn search scores into the two probabilities above: 'auto' (the ones each index build fitted to its own content, where it could: docs/search.md \"Calibration\"; else the shipped ones) or 'shipped' (always the ones shipped with guide)."),
+    Setting("CALIBRATION", "auto", "Which models turn search scores into the two probabilities above: 'auto' (the ones each index build fitted to its own content, where it could: docs/search.md \"Calibration\"; else the shipped ones, or for encoders guide ships none for, the dense similarity alone) or 'shipped' (always the ones shipped with guide)."),
     Setting("MAX_QUESTION_CHARS", 1000, "Longest question accepted, in characters; longer ones get HTTP 413.", int),
     Setting("MAX_CONTENT_LENGTH", 1048576, "Largest request body in bytes (Flask's setting); a larger one gets HTTP 413 before it is read. Event batches have their own, smaller limit (64 KB).", int),
     Setting("MAX_WS_MESSAGE_BYTES", 16384, "Largest WebSocket message accepted; larger ones get an error message.", int),
