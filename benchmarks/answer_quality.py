@@ -144,14 +144,14 @@ def labelled_fit(records: list[dict], min_precision: float = 0.90) -> dict | Non
         return None
     x = np.array([r["features"] for r in records], float)
     y = np.array([bool(r["hits"]) and r["hits"][0] in r["right"] for r in records], float)
-    answerable = np.array([bool(r["right"]) for r in records], float)
+    answerable = np.array([bool(r["right"]) for r in records], bool)
     if y.all() or not y.any() or answerable.all() or not answerable.any():
         return None
     scored = [{**r, "confidence": float(p)} for r, p in zip(records, selfcal.out_of_fold(x, y), strict=True)]
     first_answered, threshold = best_answered(scored, min_precision)
     return {"auc": ranking_auc(scored), "first_answered": first_answered, "threshold": threshold,
-            "answerable_auc": _auc(selfcal.out_of_fold(x, answerable), answerable.astype(bool)),
-            "served_answerable_auc": _auc(np.array([r["answerable"] for r in records], float), answerable.astype(bool))}
+            "answerable_auc": _auc(selfcal.out_of_fold(x, answerable.astype(float)), answerable),
+            "served_answerable_auc": _auc(np.array([r["answerable"] for r in records], float), answerable)}
 
 
 def _auc(scores: np.ndarray, positive: np.ndarray) -> float:

@@ -65,7 +65,7 @@ def plain(markdown: str) -> str:
     return re.sub(r"[ \t]+", " ", re.sub(r"\n{2,}", "\n", text)).strip()
 
 
-def render(markdown: str) -> tuple[str, list[Section], list[tuple[int, list[str]]]]:
+def render(markdown: str) -> tuple[str, list[Section], list[list]]:
     """Render Markdown to sanitised HTML, every ``##`` with a stable anchor; with its sections and
     its numbered lists (``ordered_lists``), read from the same parse."""
     tokens = _md.parse(markdown)
@@ -85,15 +85,15 @@ def render(markdown: str) -> tuple[str, list[Section], list[tuple[int, list[str]
     return html, sections, _ordered_lists(tokens, bool(sections) and sections[0].anchor is None)
 
 
-def ordered_lists(markdown: str) -> list[tuple[int, list[str]]]:
-    """The top-level numbered lists of a Markdown text: (the index of the section each is in, its
-    items' first paragraphs as one-line plain text). The steps an answer shows come from these."""
+def ordered_lists(markdown: str) -> list[list]:
+    """The top-level numbered lists of a Markdown text: [the index of the section each is in, its
+    items' first paragraphs as one-line plain text], as a record keeps them (``Faq.lists``). The steps an answer shows come from these."""
     if not _NUMBERED.search(markdown):  # most texts: no need to parse
         return []
     return _ordered_lists(_md.parse(markdown), bool(plain(_HEADING.split(markdown, 1)[0])))
 
 
-def _ordered_lists(tokens: list, intro: bool) -> list[tuple[int, list[str]]]:
+def _ordered_lists(tokens: list, intro: bool) -> list[list]:
     """``intro``: whether the text before the first ``##`` is a section of its own."""
     found, heads, items = [], 0, None
     for tok in tokens:
@@ -102,7 +102,7 @@ def _ordered_lists(tokens: list, intro: bool) -> list[tuple[int, list[str]]]:
         elif tok.type == "ordered_list_open" and tok.level == 0:
             items = []
         elif tok.type == "ordered_list_close" and tok.level == 0:
-            found.append((heads + intro - 1, [re.sub(r"\s+", " ", plain(item)) for item in items if item]))
+            found.append([heads + intro - 1, [re.sub(r"\s+", " ", plain(item)) for item in items if item]])
             items = None
         elif items is not None and tok.type == "list_item_open" and tok.level == 1:
             items.append(None)

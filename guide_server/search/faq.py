@@ -132,7 +132,7 @@ def parse_faq(raw: bytes, relpath: str) -> Faq:
         path=relpath,
         hash=digest,
         lines=lines,
-        lists=[[section, items] for section, items in lists],
+        lists=lists,
     )
 
 

