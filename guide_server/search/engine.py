@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -181,8 +182,8 @@ class FaqSearch:
             section = index.best_section(int(rows[n]), sig.qvecs)
             hits.append(Hit(faq, float(fused[n]), {
                 "dense": float(dense[n].mean()), "bm25": float(bm25[n]), "fuzzy": float(fuzzy[n])}, section))
-        stats = self._stats(loc)
-        features = evidence.features(stats, qtokens, dense, bm25, fuzzy, fused, order, self._active(loc, methods),
+        stats = self.term_stats(loc)
+        features = evidence.features(stats, qtokens, dense, bm25, fuzzy, fused, order, self.active_methods(loc, methods),
                                      stats.doc_terms(int(rows[order[0]])))
         confidence, answerable = self._calibrated(loc, index, features)
         return Result(query, loc, hits, confidence, answerable, features)
@@ -204,11 +205,19 @@ class FaqSearch:
             fused += weights["fuzzy"] * _z(fuzzy)
         return fused
 
-    def _active(self, locale: str, methods: tuple[str, ...]) -> tuple[str, ...]:
+    def active_methods(self, locale: str, methods: tuple[str, ...]) -> tuple[str, ...]:
         """The methods that take part in the ranking (a weight of 0 leaves one out)."""
         return tuple(m for m in methods if self.weights[locale][m] > 0)
 
-    def _stats(self, locale: str) -> evidence.TermStats:
+    def term_weight(self, locale: str) -> Callable[[str], float]:
+        """How telling a search token is among this locale's FAQs: its BM25 idf (the highest for a
+        word no FAQ has; 0 for a locale without an index)."""
+        if locale not in self.indexes:
+            return lambda token: 0.0
+        return self.term_stats(locale).token_idf
+
+    def term_stats(self, locale: str) -> evidence.TermStats:
+        """A locale's document frequencies (the decision's features and ``selfcal`` read them)."""
         stats = self._term_stats.get(locale)
         if stats is None:
             stats = self._term_stats[locale] = evidence.TermStats(self.indexes[locale])

@@ -30,6 +30,11 @@ class TermStats:
     def idf(self, df: int) -> float:
         return math.log1p((self.docs - df + 0.5) / (df + 0.5))
 
+    def token_idf(self, token: str) -> float:
+        """A search token's idf here (a token no FAQ has: the highest)."""
+        i = self.vocab.get(token)
+        return self.idf(int(self.df[i]) if i is not None else 0)
+
     def term_ids(self, qtokens: list[str]) -> list[int | None]:
         return [self.vocab.get(t) for t in qtokens]
 

@@ -200,8 +200,8 @@ class _Asker:
     def __init__(self, search, locale: str):
         self.search, self.locale = search, locale
         self.index = search.indexes[locale]
-        self.stats = search._stats(locale)
-        self.active = search._active(locale, ("dense", "bm25", "fuzzy"))
+        self.stats = search.term_stats(locale)
+        self.active = search.active_methods(locale, ("dense", "bm25", "fuzzy"))
 
     def examples(self, text: str, row: int) -> list[tuple[dict, bool, bool]]:
         """[(features, the FAQ ranks first, answerable)] for ``text`` asked with FAQ ``row`` in the
