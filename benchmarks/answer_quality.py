@@ -26,6 +26,7 @@ from public_sets import DEFAULT_DATA, REPORT_SETS, EvalSet, half_content, load_s
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from guide_server import create_app, settings  # noqa: E402
+from guide_server.chat import extracts  # noqa: E402
 from guide_server.config import models_of, weights_of  # noqa: E402
 from guide_server.search import selfcal  # noqa: E402
 from guide_server.search.builder import build  # noqa: E402
@@ -89,17 +90,18 @@ def counts(records: list[dict]) -> dict[str, tuple[int, int]]:
 
 def redecided(records: list[dict], suggest: float, answer: float) -> list[dict]:
     """The records as the service would have answered at other thresholds: each record's two
-    probabilities and top three FAQs (``confidence``, ``answerable``, ``hits``) decide again, as
-    ``decide_outcome`` does; the answer shows the next two as suggestions."""
+    probabilities and first FAQs (``confidence``, ``answerable``, ``hits``: as many as SUGGESTIONS)
+    decide again, as ``decide_outcome`` does; an answer shows the others beside it, less those that
+    share none of the question's words (``meaning_only``)."""
     out = []
     for r in records:
         hits = r["hits"]
         if not hits or r["answerable"] < suggest:
             outcome, answer_id, shown = "no_answer", None, []
         elif r["confidence"] >= answer:
-            outcome, answer_id, shown = "answered", hits[0], hits[1:3]
+            outcome, answer_id, shown = "answered", hits[0], [h for h in hits[1:] if h not in r.get("meaning_only", ())]
         else:
-            outcome, answer_id, shown = "suggested", None, hits[:3]
+            outcome, answer_id, shown = "suggested", None, hits
         out.append({**r, "outcome": outcome, "answer": answer_id, "suggestions": shown, "top": hits[0] if hits else None})
     return out
 
@@ -107,9 +109,14 @@ def redecided(records: list[dict], suggest: float, answer: float) -> list[dict]:
 def ranking_auc(records: list[dict]) -> float:
     """How well ``confidence`` tells the questions whose first FAQ is right from the others
     (unanswerable ones included): the chance that one of the first scores above one of the others."""
-    right = np.array([bool(r["hits"]) and r["hits"][0] in r["right"] for r in records], bool)
+    right = _first_right(records)
     conf = np.array([r["confidence"] for r in records], float)
     return _auc(conf, right) if right.any() and not right.all() else float("nan")
+
+
+def _first_right(records: list[dict]) -> np.ndarray:
+    """Whether each record's first FAQ is a right one (what ``confidence`` should tell)."""
+    return np.array([bool(r["hits"]) and r["hits"][0] in r["right"] for r in records], bool)
 
 
 def best_answered(records: list[dict], min_precision: float = 0.90) -> tuple[float, float | None]:
@@ -125,13 +132,13 @@ def best_answered(records: list[dict], min_precision: float = 0.90) -> tuple[flo
 
 def ceiling(records: list[dict], min_precision: float = 0.90) -> dict:
     """What the confidence could do at any ANSWER_THRESHOLD (``best_answered``), with the ranking's
-    own ceiling on "found" (the right FAQ in the top three), ``ranking_auc``, the threshold pairs
+    own ceiling on "found" (the right FAQ among the first SUGGESTIONS), ``ranking_auc``, the threshold pairs
     meeting every target, and what the decision's features could do with the set's own labels
     (``labelled_fit``)."""
     first_answered, threshold = best_answered(records, min_precision)
     answerable = [r for r in records if r["right"]]
-    top3 = sum(1 for r in answerable if set(r["hits"][:3]) & set(r["right"])) / len(answerable) if answerable else 0.0
-    return {"first_answered": first_answered, "threshold": threshold, "top3": top3, "auc": ranking_auc(records),
+    shown = sum(1 for r in answerable if set(r["hits"]) & set(r["right"])) / len(answerable) if answerable else 0.0
+    return {"first_answered": first_answered, "threshold": threshold, "shown": shown, "auc": ranking_auc(records),
             "passing": passing_thresholds(records), "labelled": labelled_fit(records, min_precision)}
 
 
@@ -143,7 +150,7 @@ def labelled_fit(records: list[dict], min_precision: float = 0.90) -> dict | Non
     if not records or any("features" not in r for r in records):
         return None
     x = np.array([r["features"] for r in records], float)
-    y = np.array([bool(r["hits"]) and r["hits"][0] in r["right"] for r in records], float)
+    y = _first_right(records).astype(float)
     answerable = np.array([bool(r["right"]) for r in records], bool)
     if y.all() or not y.any() or answerable.all() or not answerable.any():
         return None
@@ -207,8 +214,12 @@ def make_app(index_dir: Path, work: Path, overrides: dict):
 
 
 def ask_all(app, queries: list[dict], locale: str) -> list[dict]:
-    """Every query through POST /api/v1/ask; the records ``counts`` reads."""
+    """Every query through POST /api/v1/ask; the records ``counts`` reads. Beside what the service
+    said, each keeps the engine's first FAQs (as many as SUGGESTIONS, the service's own order), the
+    ones among them that share none of the question's words (``meaning_only``: an answer does not
+    show those beside it) and the decision's features, so that ``redecided`` can decide again."""
     client, engine = app.test_client(), services(app).index.current()
+    listed, weight = app.config["SUGGESTIONS"], engine.term_weight(locale)
     records = []
     for q in queries:
         resp = client.post("/api/v1/ask", json={"question": q["query"], "locale": locale, "site": SITE})
@@ -216,15 +227,13 @@ def ask_all(app, queries: list[dict], locale: str) -> list[dict]:
             raise SystemExit(f"/api/v1/ask answered {resp.status_code} for {q['query']!r}: {resp.get_data(as_text=True)[:300]}")
         body = resp.get_json()
         answer, shown = (body["answer"] or {}).get("id"), [s["id"] for s in body["suggestions"]]
-        hits = [answer, *shown] if answer else shown
-        # the same search in-process: the decision's features, and what the engine ranked first
-        # when nothing was shown
-        found = engine.search(q["query"], locale=locale, k=3, site=SITE)
-        if body["outcome"] == "no_answer":
-            hits = [h.faq.id for h in found.hits]
+        found = engine.search(q["query"], locale=locale, k=listed, site=SITE)
+        hits = [h.faq.id for h in found.hits]
         records.append({"right": q["right"], "outcome": body["outcome"], "answer": answer, "suggestions": shown,
                         "top": hits[0] if body["outcome"] == "no_answer" and hits else None,
                         "confidence": body["confidence"], "answerable": body["answerable"], "hits": hits,
+                        "meaning_only": [h.faq.id for h in found.hits
+                                         if extracts.meaning_only(extracts.reason(q["query"], h.faq, locale, weight))],
                         "features": [found.features.get(f, 0.0) for f in FEATURES]})
     return records
 
@@ -309,13 +318,13 @@ def ceiling_table(results: list[dict]) -> str:
                      _at(c["first_answered"], c["threshold"]),
                      f"{own['auc']:.3f}" if own else "–", _at(own["first_answered"], own["threshold"]) if own else "–",
                      f"{own['served_answerable_auc']:.3f} / {own['answerable_auc']:.3f}" if own else "–",
-                     ratio(top["found"]), f"{c['top3']:.3f}",
+                     ratio(top["found"]), f"{c['shown']:.3f}",
                      f"{len(c['passing'])}" + (f" (e.g. {c['passing'][0][0]:.2f} / {c['passing'][0][1]:.2f})" if c["passing"] else "")])
     return table(["set", "role", "confidence AUC (first FAQ right or not)", "first → answered, defaults",
                   "first → answered, best ANSWER_THRESHOLD keeping ≥ .90 right",
                   "AUC, features fitted on the set's labels", "first → answered at ≥ .90 right, same fit",
                   "`answerable` AUC (answerable or not): served / fitted on the set's labels", "found, defaults",
-                  "found, ceiling (right FAQ in the top 3)", "threshold pairs meeting every target"], rows)
+                  "found, ceiling (right FAQ among the first SUGGESTIONS)", "threshold pairs meeting every target"], rows)
 
 
 def _at(share: float, threshold: float | None) -> str:
@@ -338,11 +347,11 @@ def report(results: list[dict], full: list[list], overrides: dict, notes: list[s
         *[f"{line}\n" for line in notes], summary_table(results), "",
         "### What a threshold can and cannot do", "",
         "The same questions decided again at every ANSWER_THRESHOLD from 0.01 to 0.99 (each answer's two "
-        "probabilities and top three FAQs, as the service returned them; SUGGEST_THRESHOLD 0): the most "
+        "probabilities and first SUGGESTIONS FAQs, as the service returned them; SUGGEST_THRESHOLD 0): the most "
         "right-first questions answered directly while direct answers stay at least 90 % right. No threshold "
         "does better than that column, so a set below .50 there needs better evidence (the confidence's "
         "ranking, its AUC), not other thresholds; \"found\" cannot pass the share of answerable questions "
-        "with their FAQ in the top three. The last column counts the (SUGGEST_THRESHOLD, ANSWER_THRESHOLD) pairs, "
+        "with their FAQ among the first SUGGESTIONS (3 unless the settings say otherwise). The last column counts the (SUGGEST_THRESHOLD, ANSWER_THRESHOLD) pairs, "
         "on a grid of 0.02, at which the set would meet all of issue 15's targets at once. The two columns "
         "\"fitted on the set's labels\" take the decision's eight features of each question and fit the "
         "`confidence` model on the set's own answers (first FAQ right or not; 5 folds, each question scored "

@@ -62,6 +62,8 @@ def configure(cfg, folder: str) -> None:
     for name in ("SUGGEST_THRESHOLD", "ANSWER_THRESHOLD"):
         if not 0 <= cfg[name] <= 1:
             raise ValueError(f"{name} must be between 0 and 1")
+    if not 1 <= cfg["SUGGESTIONS"] <= 10:
+        raise ValueError("SUGGESTIONS must be between 1 and 10")
     if cfg["CALIBRATION"] not in ("auto", "shipped"):
         raise ValueError(f"CALIBRATION must be 'auto' or 'shipped', not {cfg['CALIBRATION']!r}")
     cfg["ESCALATION_RETRIES"] = settings.retry_delays(cfg["ESCALATION_RETRIES"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,11 +17,17 @@ from ..search.faq import Faq
 MAX_STEPS = 8
 STEP_CHARS = 160
 EXTRACT_CHARS = 200
+MIN_EXTRACT_CHARS = 20
 MAX_REASON_TERMS = 3
 # A cited section shorter than this (a heading over a sub-list, "See below.") says too little alone.
 MIN_SECTION_CHARS = 20
 
 REASON = {"ja": ("一致: ", "関連する内容"), "en": ("matches: ", "related topic")}
+# Question and request words say what kind of answer is wanted, not what it is about: search keeps
+# them (いくら finds the FAQs on fees), a suggestion's reason does not show them ("一致: どこ, ほしい"
+# tells nothing).
+NOT_REASONS = {"ja": "どこ 何処 いつ 何時 誰 どれ どちら どなた なぜ いくら どの どんな 欲しい 方法 仕方 知る 分かる",
+               "en": "much many way method"}
 
 _EN_SURFACE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 _INFLECTED = {"動詞", "形容詞"}
@@ -78,16 +85,16 @@ def _weak(m) -> bool:
 
 
 def phrases(text: str, wanted: set[str], locale: str) -> list[Phrase]:
-    """The runs of the question's words in ``text``: neighbours (only spaces between) make one phrase,
-    so 請求 + 書 reads 請求書 and "foreign" + "currency" reads "foreign currency". A run of weak words
-    alone is left out."""
+    """The runs of the question's words in ``text``: neighbours (only spaces or a hyphen between) make
+    one phrase, so 請求 + 書 reads 請求書, "foreign" + "currency" "foreign currency" and "COVID" + "19"
+    "COVID-19". A run of weak words alone is left out."""
     runs: list[tuple[Phrase, bool]] = []
     if not _may_hold(text, wanted):
         return []
     for start, end, token, weak in _words(text, locale):
         if token not in wanted:
             continue
-        if runs and not text[runs[-1][0].end:start].strip():
+        if runs and text[runs[-1][0].end:start].strip() in ("", "-", "\u2010"):  # COVID-19, e-mail
             last, all_weak = runs[-1]
             runs[-1] = (Phrase(last.start, end, last.tokens | {token}), all_weak and weak)
         else:
@@ -120,18 +127,35 @@ def extract(question: str, text: str, locale: str, shown: list[str] = ()) -> dic
     best = max(range(len(sentences)), key=lambda i: (len(shared[i]), -i))
     if not shared[best]:
         return None
-    chosen = sentences[best]
+    lo = hi = best
     for other in (best + 1, best - 1):  # a neighbour that adds terms, if both fit
         if 0 <= other < len(sentences) and shared[other] - shared[best]:
-            pair = [chosen, sentences[other]][:: 1 if other > best else -1]
-            joined = ("" if pair[0][-1] in "。！？" else " ").join(pair)
-            if len(joined) <= EXTRACT_CHARS:
-                chosen = joined
+            if len(_joined(sentences[min(best, other):max(best, other) + 1])) <= EXTRACT_CHARS:
+                lo, hi = min(best, other), max(best, other)
                 break
+    # a fragment ("・側溝。") says nothing alone, and a sentence cut inside brackets ("（…含みます。")
+    # ends in the next one: the sentences after it, while they fit
+    while _unfinished(_joined(sentences[lo:hi + 1])) and hi + 1 < len(sentences) \
+            and len(_joined(sentences[lo:hi + 2])) <= EXTRACT_CHARS:
+        hi += 1
+    chosen = _joined(sentences[lo:hi + 1])
     found = phrases(chosen, wanted, locale)
     chosen = _window(chosen, found[0].start if found else 0)
     terms = dict.fromkeys(chosen[p.start:p.end] for p in phrases(chosen, wanted, locale))
     return {"text": chosen, "terms": list(terms)}
+
+
+_OPEN, _CLOSE = "（(「『【［", "）)」』】］"
+
+
+def _unfinished(text: str) -> bool:
+    """Too short to say anything alone, or with a bracket opened and not closed."""
+    return len(text) < MIN_EXTRACT_CHARS or sum(map(text.count, _OPEN)) > sum(map(text.count, _CLOSE))
+
+
+def _joined(sentences: list[str]) -> str:
+    """Sentences as one text: a space after one that does not end with Japanese punctuation."""
+    return "".join(s if i == len(sentences) - 1 or s[-1] in "。！？" else s + " " for i, s in enumerate(sentences))
 
 
 def _window(text: str, first: int, limit: int = EXTRACT_CHARS) -> str:
@@ -159,18 +183,38 @@ def _clip(text: str, limit: int) -> str:
     return text[: _boundary(text, limit - 1)].rstrip() + "…"
 
 
-def reason(question: str, faq: Faq, locale: str) -> str:
-    """Why an FAQ was suggested: up to three of the question's terms as the FAQ writes them (title
-    first, then its questions, headings and text), or "related topic" when only the meaning matched."""
-    wanted = set(textnorm.tokens(question, locale))
+def reason(question: str, faq: Faq, locale: str, weight: Callable[[str], float] | None = None) -> str:
+    """Why an FAQ was suggested: up to three of the question's terms as the FAQ writes them, the most
+    telling first (``weight``: a search token's idf in the help centre; equal ones in the order title,
+    questions, headings, text), or "related topic" when only the meaning matched. A single kana or
+    kanji alone (日 of 回収日) is a piece of some other word more often than the question's word."""
+    wanted = set(textnorm.tokens(question, locale)) - _not_reasons(locale)
     label, related = REASON.get(locale, REASON["en"])
-    terms: dict[str, None] = {}
+    if not wanted:
+        return related
     fields = [faq.title, *faq.questions, *(part for s in faq.sections for part in (s.heading, s.text))]
-    for text in fields:
-        for p in phrases(text, wanted, locale) if wanted else ():
-            if len(terms) < MAX_REASON_TERMS and p.tokens & wanted:
-                terms.setdefault(text[p.start:p.end])
-                wanted -= p.tokens
-        if not wanted or len(terms) >= MAX_REASON_TERMS:
+    found = []
+    for order, text in enumerate(fields):
+        for p in phrases(text, wanted, locale):
+            surface = text[p.start:p.end]
+            if len(surface) > 1 or surface.isascii():
+                found.append((-max(map(weight, p.tokens)) if weight else 0.0, order, surface, p.tokens))
+    terms: dict[str, None] = {}
+    for _, _, surface, tokens in sorted(found, key=lambda f: f[:2]):
+        if len(terms) == MAX_REASON_TERMS or not wanted:
             break
+        if tokens & wanted and surface not in terms:
+            terms[surface] = None
+            wanted -= tokens
     return label + ", ".join(terms) if terms else related
+
+
+def meaning_only(reason_text: str) -> bool:
+    """Whether a ``reason`` says the FAQ shares none of the question's words ("related topic")."""
+    return reason_text in {related for _, related in REASON.values()}
+
+
+@lru_cache(maxsize=4)
+def _not_reasons(locale: str) -> frozenset[str]:
+    """``NOT_REASONS`` as search tokens (なぜ is 何故, いくら 幾ら)."""
+    return frozenset(textnorm.tokens(NOT_REASONS.get(locale, ""), locale))

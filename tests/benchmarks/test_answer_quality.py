@@ -153,7 +153,7 @@ SCORED = [
     scored("a", 0.9, 0.9, "axy"),   # right first, sure
     scored("b", 0.7, 0.8, "bxy"),   # right first, less sure
     scored("c", 0.6, 0.8, "xcy"),   # right second
-    scored("d", 0.2, 0.1, "xyz"),   # right FAQ not in the top three
+    scored("d", 0.2, 0.1, "xyz"),   # right FAQ not among the three shown
     scored([], 0.8, 0.6, "xyz"),    # unanswerable, yet scored high
     scored([], 0.1, 0.1, ""),       # unanswerable, nothing found
 ]
@@ -164,6 +164,12 @@ def test_redecided_follows_the_thresholds_as_the_service_does():
     assert [r["outcome"] for r in got] == ["answered", "suggested", "suggested", "no_answer", "answered", "no_answer"]
     assert got[0]["answer"] == "a" and got[0]["suggestions"] == ["x", "y"]
     assert got[1]["suggestions"] == ["b", "x", "y"] and got[3]["top"] == "x"
+    # as many suggestions as the records kept (SUGGESTIONS): an answer shows the others, less those
+    # sharing no word with the question; unsure, all are offered
+    five = [scored("a", 0.9, 0.9, "axyzw"), scored("b", 0.6, 0.9, "xyzwb")]
+    five = aq.redecided([{**r, "meaning_only": ["z", "b"]} for r in five], 0.5, 0.75)
+    assert five[0]["suggestions"] == ["x", "y", "w"] and five[1]["suggestions"] == list("xyzwb")
+    assert aq.counts(five)["found"] == (2, 2)
     c = aq.counts(got)
     assert c["precision"] == (1, 2) and c["first_answered"] == (1, 2) and c["found"] == (3, 4)
 
@@ -174,12 +180,15 @@ def test_ranking_auc_by_hand():
     assert aq.ranking_auc(SCORED[:2]) != aq.ranking_auc(SCORED[:2])  # no pair to compare: nan
 
 
-def test_ceiling_finds_the_lowest_safe_threshold_and_the_top_three_share():
+def test_ceiling_finds_the_lowest_safe_threshold_and_the_share_with_their_faq_shown():
     c = aq.ceiling(SCORED)
     # answering a and b needs a threshold at most .7, which also answers the unanswerable .8: 2 of 3
     # right, below .90; above .8 only a is answered (right): half of the two right-first questions
     assert c["first_answered"] == pytest.approx(0.5) and c["threshold"] == pytest.approx(0.81)
-    assert c["top3"] == pytest.approx(3 / 4) and c["auc"] == pytest.approx(7 / 8)
+    assert c["shown"] == pytest.approx(3 / 4) and c["auc"] == pytest.approx(7 / 8)
+    # records kept with five FAQs each (SUGGESTIONS=5): d's FAQ fifth is among them
+    five = [{**r, "hits": [*r["hits"], "v", "d"] if r["hits"] else []} for r in SCORED]
+    assert aq.ceiling(five)["shown"] == 1.0
     loose = aq.ceiling(SCORED, min_precision=0.6)
     assert loose["first_answered"] == 1.0 and loose["threshold"] == pytest.approx(0.61)
 
@@ -220,3 +229,22 @@ def test_wilson_intervals_by_hand():
     assert aq.wilson((20, 20))[1] == 1.0 and aq.wilson((0, 0)) is None and aq.interval((0, 0)) == "–"
     narrow, wide = aq.wilson((710, 840)), aq.wilson((71, 84))  # the same share, ten times the questions
     assert wide[0] < narrow[0] < 71 / 84 < narrow[1] < wide[1]
+
+
+def test_ask_all_keeps_as_many_faqs_as_the_service_shows(app):
+    """Through the real /api/v1/ask of the sample help centre: each record holds the FAQs the
+    service listed (the answer and its related FAQs, or the suggestions), or for a "no answer" the
+    engine's first ones, as many as SUGGESTIONS, which ``redecided`` and the ceiling read."""
+    app.config["SUGGESTIONS"] = 5
+    queries = [{"query": "取引先に請求書をメールで送るにはどうすればいい？", "right": ["ja-invoices-send-email"]},
+               {"query": "今日の東京の天気は晴れますか", "right": []}]
+    records = aq.ask_all(app, queries, "ja")
+    assert [r["outcome"] for r in records] == ["answered", "no_answer"]
+    assert all(len(r["hits"]) == 5 and len(r["features"]) == len(aq.FEATURES) for r in records)
+    answered, no_answer = records
+    # the engine's order is the service's: the answer, then what it shows beside it (less the FAQs
+    # sharing no word with the question)
+    assert answered["hits"][0] == answered["answer"]
+    assert answered["suggestions"] == [h for h in answered["hits"][1:] if h not in answered["meaning_only"]]
+    assert no_answer["suggestions"] == [] and no_answer["top"] == no_answer["hits"][0]
+    assert no_answer["meaning_only"]  # the weather shares no word with the sample FAQs

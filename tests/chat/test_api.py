@@ -208,3 +208,31 @@ def test_site_scoped_faqs_stay_with_their_site(tmp_path):
     assert "en-acme-erp" not in client.get("/help/").get_data(as_text=True)
     shared = client.get("/api/v1/faq/en-shared?site=demo").get_json()
     assert shared["url"].endswith("/help/en-shared")
+
+
+@pytest.mark.parametrize("shown", [1, 5])
+def test_suggestions_shown_follow_the_setting(client, app, shown):
+    app.config["SUGGESTIONS"] = shown
+    question = "請求書の送り方"
+    app.config.update(SUGGEST_THRESHOLD=0.0, ANSWER_THRESHOLD=1.0)  # never sure enough: suggestions
+    suggested = ask(client, question).get_json()
+    assert suggested["outcome"] == "suggested" and len(suggested["suggestions"]) == shown
+    app.config["ANSWER_THRESHOLD"] = 0.0  # always sure: the answer, and one fewer beside it
+    answered = ask(client, question).get_json()
+    assert answered["outcome"] == "answered" and len(answered["suggestions"]) == shown - 1
+    # the same ranking either way: the answer is the first suggestion, the others follow it
+    assert [answered["answer"]["id"]] + [s["id"] for s in answered["suggestions"]] == [s["id"] for s in suggested["suggestions"]]
+
+
+def test_beside_an_answer_only_faqs_sharing_a_word_are_shown(client, app):
+    app.config.update(SUGGEST_THRESHOLD=0.0, ANSWER_THRESHOLD=1.0, SUGGESTIONS=5)
+    question = "支払い方法を変えたい"
+    suggested = ask(client, question).get_json()
+    reasons = [s["reason"] for s in suggested["suggestions"]]
+    assert len(reasons) == 5 and "関連する内容" in reasons  # unsure: every candidate is offered
+    app.config["ANSWER_THRESHOLD"] = 0.0
+    answered = ask(client, question).get_json()
+    assert answered["outcome"] == "answered"
+    beside = [s["id"] for s in answered["suggestions"]]
+    assert beside == [s["id"] for s in suggested["suggestions"][1:] if s["reason"] != "関連する内容"]
+    assert all(s["reason"].startswith("一致: ") for s in answered["suggestions"])

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from guide_server.chat import extracts
+from guide_server.search import textnorm
 from guide_server.search.faq import Faq, parse_faq
-from guide_server.web.context import search
+from guide_server.web.context import search, services
 from tests.support import ROOT
 
 
@@ -96,6 +97,8 @@ def test_neighbouring_words_make_one_term_in_both_languages():
     assert extracts.extract("請求書を送りたい", "毎月の請求書はここから送れます。", "ja")["terms"][0] == "請求書"
     got = extracts.extract("foreign currency invoice", "You can issue an invoice in a foreign currency. It is free.", "en")
     assert got == {"text": "You can issue an invoice in a foreign currency.", "terms": ["invoice", "foreign currency"]}
+    got = extracts.extract("what is covid 19", "COVID-19 is a disease caused by a coronavirus.", "en")
+    assert got["terms"] == ["COVID-19"]
 
 
 def test_a_second_sentence_joins_when_it_adds_terms():
@@ -148,6 +151,14 @@ def test_the_reason_names_up_to_three_terms_as_the_faq_writes_them():
     assert extracts.reason("外貨の請求書をcsvで一括作成したい", faq, "ja") == "一致: CSV, 請求書, 一括作成"
 
 
+def test_the_reason_leaves_out_question_words():
+    # the FAQ asks "登録番号をどこに入力する？": どこ is shared, and says nothing about why it was suggested
+    faq = faq_file("ja/invoice-system/registration-number.md")
+    assert extracts.reason("請求書をプリントアウトしたいんだけどボタンどこ", faq, "ja") == "一致: 請求書"
+    assert extracts.reason("どこ", faq, "ja") == "関連する内容"
+    assert extracts.reason("登録番号はどこに表示されますか", faq, "ja") == "一致: 登録番号, 表示"
+
+
 def ask(client, question: str) -> dict:
     resp = client.post("/api/v1/ask", json={"site": "demo", "question": question})
     assert resp.status_code == 200
@@ -175,13 +186,26 @@ def test_ask_gives_a_step_by_step_faq_its_steps_and_extract(client, question, fa
     assert answer["url"].endswith(f"#{anchor}" if anchor else faq_id)
 
 
-def test_each_suggestion_says_why_with_the_faqs_own_words(client):
+def test_each_suggestion_says_why_with_the_faqs_own_words(client, app):
     body = ask(client, "請求書をPDFでダウンロードしたい")
     assert body["suggestions"]
+    weight = services(app).index.current().term_weight("ja")
     for hit in body["suggestions"]:
-        assert hit["reason"] == extracts.reason("請求書をPDFでダウンロードしたい", hit_faq(client, hit["id"]), "ja")
+        assert hit["reason"] == extracts.reason("請求書をPDFでダウンロードしたい", hit_faq(client, hit["id"]), "ja", weight)
         assert hit["reason"].startswith("一致: ") or hit["reason"] == "関連する内容"
+        # the most telling term first: 請求書, in most of the sample FAQs, comes after the rarer ones
+        terms = hit["reason"].split(": ", 1)[-1].split(", ")
+        assert [weight(textnorm.tokens(t, "ja")[0]) for t in terms] == sorted(
+            (weight(textnorm.tokens(t, "ja")[0]) for t in terms), reverse=True) or len(terms) == 1
     assert any("請求書" in hit["reason"].split(": ", 1)[-1].split(", ") for hit in body["suggestions"])
+
+
+def test_the_reason_puts_the_help_centres_rarer_words_first():
+    faq = faq_file("ja/invoices/bulk-csv.md")
+    rare = {"請求": 0.1, "書": 0.1, "一括": 3.0, "作成": 1.0}  # a help centre where every FAQ is on invoices
+    assert extracts.reason("外貨の請求書をcsvで一括作成したい", faq, "ja", lambda t: rare.get(t, 2.0)) == "一致: 一括作成, CSV, 請求書"
+    # a lone kanji is not shown: 書 of 請求書 alone, or 日 of 回収日
+    assert "日" not in extracts.reason("回収日", faq_file("ja/invoices/create.md"), "ja").split(": ")[-1].split(", ")
 
 
 def hit_faq(client, faq_id: str):
@@ -202,3 +226,19 @@ def test_the_extract_does_not_repeat_the_steps_shown_beside_it():
     assert extracts.extract("void the invoice", text, "en")["text"] in steps  # a step shares the most words
     got = extracts.extract("void the invoice", text, "en", steps)
     assert got["text"] not in steps and not any(step in got["text"] for step in steps)
+
+
+def test_a_fragment_takes_the_sentences_after_it():
+    # a list item made a sentence of its own: the word alone says nothing, the contact after it does
+    text = "■詳しくは各担当課へお問い合わせください。・側溝。道路維持担当。電話０６－１２３４－５６７８。・水路。河港課。"
+    got = extracts.extract("側溝が詰まっている", text, "ja")
+    assert got["text"] == "・側溝。道路維持担当。電話０６－１２３４－５６７８。" and got["terms"] == ["側溝"]
+    assert len(got["text"]) >= extracts.MIN_EXTRACT_CHARS
+
+
+def test_a_sentence_cut_inside_brackets_is_finished():
+    text = ("■マイナンバーは住民票を有する全ての方（外国人も含みます。）に付番されます。"
+            "■通知カードはその番号をお知らせするものです。")
+    got = extracts.extract("マイナンバーは誰に付く", text, "ja")
+    assert got["text"] == "■マイナンバーは住民票を有する全ての方（外国人も含みます。）に付番されます。"
+

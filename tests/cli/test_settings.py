@@ -47,6 +47,8 @@ def test_unknown_key_in_config_file_is_an_error(tmp_path):
         settings.from_file(str(tmp_path / "guide.toml"))
 
 
-def test_thresholds_out_of_range_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="ANSWER_THRESHOLD"):
-        create_app({"ANSWER_THRESHOLD": 1.5, "INDEX_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+@pytest.mark.parametrize("name, value", [("ANSWER_THRESHOLD", 1.5), ("SUGGEST_THRESHOLD", -0.1),
+                                         ("SUGGESTIONS", 0), ("SUGGESTIONS", 11)])
+def test_thresholds_out_of_range_are_refused(tmp_path, name, value):
+    with pytest.raises(ValueError, match=name):
+        create_app({name: value, "INDEX_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})

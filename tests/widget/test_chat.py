@@ -54,11 +54,13 @@ def test_the_chat_answers_with_a_link_to_its_source(page, question, source, titl
     assert fallback == []  # it went over the WebSocket
 
 
-def test_an_unsure_answer_offers_suggestions(page):
+@pytest.mark.parametrize("shown", [3, 5])
+def test_an_unsure_answer_offers_suggestions(page, guide, monkeypatch, shown):
+    monkeypatch.setitem(guide.app.config, "SUGGESTIONS", shown)  # 3 by default
     visit(page, "/t/chat")
     call(page, "open-chat")
     answer = ask(page, "請求書をプリントアウトしたいんだけどボタンどこ")  # the sample index is not sure here
-    expect(answer.locator("li a")).to_have_count(3)
+    expect(answer.locator("li a")).to_have_count(shown)
     assert "/help/ja-invoices-download-pdf" in " ".join(a.get_attribute("href") for a in answer.locator("li a").all())
     assert answer.locator(".fb button").count() == 2
 
