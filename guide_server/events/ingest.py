@@ -89,11 +89,12 @@ def _props_checks(kind: str, p: dict) -> None:
 
 
 def _opened(p: dict) -> None:
-    """``answer_opened``: which FAQ of an answer was opened, its cited source or a suggestion (by rank)."""
+    """``answer_opened``: which FAQ of an answer was opened: its cited source, a suggestion, or one
+    of the related FAQs listed under a direct answer (those two by rank)."""
     _text(p, "faq_id")
-    if p.get("which") not in ("source", "suggestion"):
-        raise _bad("props.which must be 'source' or 'suggestion'")
-    if p["which"] == "suggestion":
+    if p.get("which") not in ("source", "suggestion", "related"):
+        raise _bad("props.which must be 'source', 'suggestion' or 'related'")
+    if p["which"] != "source":
         _whole(p.get("rank"), "props.rank", 0, 10)
 
 

@@ -25,7 +25,7 @@ TYPES: dict[str, Rule] = {
     "chat_opened": Rule(),
     "question_asked": Rule(),
     "answer_feedback": Rule(),
-    "answer_opened": Rule(),  # props: question_id, faq_id, which (source | suggestion), rank (suggestion, from 0)
+    "answer_opened": Rule(),  # props: question_id, faq_id, which (source | suggestion | related), rank (suggestion, related: from 0)
     "escalation_offered": Rule(),
     "escalation_taken": Rule(),
     "nps_answered": Rule(),

@@ -130,6 +130,7 @@ def test_a_bad_event_is_rejected_with_the_reason_and_the_good_ones_kept(ec, even
     ("answer_opened", {"question_id": "q1", "which": "source"}, "props.faq_id"),
     ("answer_opened", {"question_id": "q1", "faq_id": "f", "which": "title"}, "props.which"),
     ("answer_opened", {"question_id": "q1", "faq_id": "f", "which": "suggestion"}, "props.rank"),
+    ("answer_opened", {"question_id": "q1", "faq_id": "f", "which": "related", "rank": 11}, "props.rank"),
     ("nps_answered", {"score": 11}, "props.score"),
     ("nps_answered", {"score": 7.5}, "props.score"),
     ("nps_answered", {"score": 5, "comment": 3}, "props.comment"),

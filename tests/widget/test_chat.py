@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import expect
 
-from guide_server.db.schema import feedback, questions, tour_progress
+from guide_server.db.schema import events, feedback, questions, tour_progress
 
 from .helpers import POP, call, eventually, rows, stored, told, visit, wait_title
 
@@ -85,6 +86,35 @@ def test_a_step_by_step_answer_shows_its_steps_and_the_questions_words_marked(pa
     # the marks are elements the widget made around text nodes: the extract holds nothing else
     assert extract.evaluate("p => [...p.childNodes].every(n => n.nodeType === 3 || n.localName === 'mark')")
     assert answer.locator("a.src").count() == 1
+
+
+@pytest.mark.parametrize("lang, question", [("ja", "CSVで請求書を一括作成するには？"), ("en", "How do I void an invoice?")])
+def test_a_direct_answer_lists_the_related_faqs_and_opening_one_is_reported(page, guide, user, lang, question):
+    # what the API returns beside the answer: the next FAQs that share a word with the question
+    api = guide.app.test_client().post("/api/v1/ask", json={"site": "demo", "question": question}).get_json()
+    assert api["outcome"] == "answered" and api["suggestions"]
+    visit(page, "/t/chat", user=user)
+    page.evaluate("lang => { document.documentElement.lang = lang }", lang)
+    call(page, "open-chat")
+    answer = ask(page, question)
+    expect(answer.locator("a.src")).to_have_count(1)
+    assert answer.locator("p.rel").inner_text() == {"ja": "関連する質問", "en": "Related questions"}[lang]
+    related = answer.locator("ul.rl li")
+    assert related.locator("a").all_inner_texts() == [s["title"] for s in api["suggestions"]]
+    assert related.locator("small.why").all_inner_texts() == [s["reason"] for s in api["suggestions"]]
+    assert all(r.startswith(("一致: ", "matches: ")) for r in related.locator("small.why").all_inner_texts())
+    # the related list sits below the source link, inside the reply
+    assert answer.locator("a.src").bounding_box()["y"] < related.first.bounding_box()["y"]
+    with page.context.expect_page() as tab:
+        related.last.locator("a").click()
+    tab.value.close()
+    last = len(api["suggestions"]) - 1
+
+    def reported():  # the review desk counts it as the answer's FAQ opened: which "related", its rank
+        got = [json.loads(e["props"]) for e in rows(guide.app, events, type="answer_opened", user_id=stored(guide.app, user))]
+        assert [(p["which"], p["faq_id"], p["rank"]) for p in got] == [("related", api["suggestions"][last]["id"], last)]
+
+    eventually(reported, timeout=15)
 
 
 def test_each_suggestion_says_why(page):

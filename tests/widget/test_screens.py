@@ -1,5 +1,5 @@
 """The widget as a user sees it, on the demo app, in Japanese and English: a step with its arrow
-pointing at the target, the help panel, and phone layouts. Each picture's geometry is asserted; with
+pointing at the target, the help panel, a chat answer, and phone layouts. Each picture's geometry is asserted; with
 GUIDE_SCREENSHOTS=1 (`make screenshots`) and a Japanese font on the machine, the pictures are also
 written to docs/img for the docs."""
 
@@ -97,3 +97,26 @@ def test_phone_layouts(page, lang):
     page.locator("guide-widget .cls [data-k=toggle]").tap()
     expect(page.locator("guide-widget .cls ul")).to_be_visible()
     shot(page, f"widget-mobile-checklist-{lang}.png")
+
+
+QUESTIONS = {"ja": "CSVで請求書を一括作成するには？", "en": "How do I void an invoice?"}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_chat_answer(page, lang):
+    """The extract with the question's words marked, the steps, the source and the related FAQs."""
+    demo(page, lang)
+    page.keyboard.press("Escape")
+    page.locator("guide-widget .go").click()
+    panel = page.locator("guide-widget .pan")
+    panel.locator("form input").fill(QUESTIONS[lang])
+    panel.locator("form input").press("Enter")
+    reply = panel.locator(".log .m.a").last
+    expect(reply.locator("a.src")).to_be_visible()
+    reply.locator(".fb").scroll_into_view_if_needed()
+    parts = [reply.locator(sel).bounding_box() for sel in ("p.ex", "ol.st", "a.src", "p.rel", "ul.rl")]
+    assert all(parts) and [p["y"] for p in parts] == sorted(p["y"] for p in parts)  # in reading order
+    box = reply.bounding_box()
+    assert all(box["x"] <= p["x"] and p["x"] + p["width"] <= box["x"] + box["width"] + 1 for p in parts)  # none overflows
+    assert reply.locator("p.ex mark").count() >= 1
+    shot(page, f"widget-chat-{lang}.png")

@@ -12,6 +12,7 @@ display:flex;flex-direction:column;overflow:hidden}
 .m p{margin:0 0 4px}.m ul{margin:4px 0;padding-left:18px}
 .u{align-self:flex-end;background:var(--a);color:var(--at)}
 .src{display:block;font-size:13px}.m ol{margin:4px 0;padding-left:22px}.why{display:block;color:var(--mu);font-size:12px}
+.rel{margin:8px 0 0;font-size:12px;font-weight:600;color:var(--mu)}.rl{font-size:13px}
 mark{background:#fff3b0;color:inherit;padding:0 1px;border-radius:2px}
 .fb{display:flex;gap:6px;margin-top:6px;flex-wrap:wrap}.fb .btn{padding:2px 10px;font-size:13px}
 form{display:flex;gap:6px;padding:10px;border-top:1px solid var(--ln)}
@@ -27,7 +28,7 @@ border-radius:8px;background:none;cursor:pointer;text-decoration:none;color:inhe
 @media (max-width:480px){.pan{height:85vh;max-height:85vh}}`);
 
 Object.assign(STRINGS.ja, {
-  hello: 'ご質問をどうぞ。ヘルプ記事からお答えします。', source: '出典', yes: '👍 役に立った', no: '👎 役に立たなかった',
+  hello: 'ご質問をどうぞ。ヘルプ記事からお答えします。', source: '出典', related: '関連する質問', yes: '👍 役に立った', no: '👎 役に立たなかった',
   thanks: 'フィードバックありがとうございます。', sorry: 'お役に立てず申し訳ありません。', support: 'サポートに問い合わせる',
   wait: '回答を探しています…', fail: '接続できませんでした。しばらくしてからお試しください。',
   search: '質問を入力、またはヘルプを検索', articles: 'ヘルプ記事', noHits: '記事が見つかりません。Enter でチャットに質問できます。',
@@ -37,7 +38,7 @@ Object.assign(STRINGS.ja, {
   mailed: 'メールアプリを開きました。内容を確認して送信してください。',
 });
 Object.assign(STRINGS.en, {
-  hello: 'Ask a question; answers come from our help articles.', source: 'Source', yes: '👍 Helpful', no: '👎 Not helpful',
+  hello: 'Ask a question; answers come from our help articles.', source: 'Source', related: 'Related questions', yes: '👍 Helpful', no: '👎 Not helpful',
   thanks: 'Thank you for the feedback.', sorry: 'Sorry we could not help.', support: 'Contact support',
   wait: 'Looking for an answer…', fail: 'Could not connect. Please try again later.',
   search: 'Ask a question or search help', articles: 'Help articles', noHits: 'No articles found. Press Enter to ask the chat.',

@@ -66,14 +66,17 @@ const talk = (() => {
     const ans = a.answer, kids = [];
     // which FAQ of the answer was opened: the review desk's resolution rate counts it
     const opened = (faq, which, rank) => a.question_id && (() => track('answer_opened', 0, { question_id: a.question_id, faq_id: faq.id, which, rank }));
+    const faqs = (list, which) => h('ul', { class: which === 'related' ? 'rl' : null }, list.map((s, i) => h('li', null,
+      link(s.url, s.title, null, opened(s, which, i)), s.reason && h('small', { class: 'why' }, s.reason))));
     if (a.outcome === 'answered' && ans) {
       kids.push(ans.extract ? marked(ans.extract) : h('p', null, ans.snippet || ''),
         (ans.steps || []).length && h('ol', { class: 'st' }, ans.steps.map((x) => h('li', null, x))),
         link(ans.url, t('source') + ': ' + ans.title + (ans.section && ans.section.heading ? ' › ' + ans.section.heading : ''), 'src', opened(ans, 'source')));
+      // the FAQs ranked next that share a word with the question (the server leaves out the others)
+      if ((a.suggestions || []).length) kids.push(h('p', { class: 'rel' }, t('related')), faqs(a.suggestions, 'related'));
     } else {
       kids.push(h('p', null, a.message || ''));
-      if ((a.suggestions || []).length) kids.push(h('ul', null, a.suggestions.map((s, i) => h('li', null, link(s.url, s.title, null, opened(s, 'suggestion', i)),
-        s.reason && h('small', { class: 'why' }, s.reason)))));
+      if ((a.suggestions || []).length) kids.push(faqs(a.suggestions, 'suggestion'));
       if (a.outcome === 'no_answer') kids.push(human('no_answer', a.question_id, q));
     }
     if (a.question_id) {
