@@ -46,6 +46,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_quality.py
 	$(BIN)/python benchmarks/answer_quality.py
+	$(BIN)/python benchmarks/rerank_probe.py
 	$(BIN)/python benchmarks/fusion_sweep.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/embed_size.py
