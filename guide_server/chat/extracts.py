@@ -186,8 +186,9 @@ def _clip(text: str, limit: int) -> str:
 def reason(question: str, faq: Faq, locale: str, weight: Callable[[str], float] | None = None) -> str:
     """Why an FAQ was suggested: up to three of the question's terms as the FAQ writes them, the most
     telling first (``weight``: a search token's idf in the help centre; equal ones in the order title,
-    questions, headings, text), or "related topic" when only the meaning matched. A single kana or
-    kanji alone (日 of 回収日) is a piece of some other word more often than the question's word."""
+    questions, headings, text), or "related topic" when only the meaning matched. A single character
+    alone is left out: a kana or kanji (日 of 回収日) is a piece of some other word more often than
+    the question's word, and a lone digit or letter ("2" of "step 2") tells nothing."""
     wanted = set(textnorm.tokens(question, locale)) - _not_reasons(locale)
     label, related = REASON.get(locale, REASON["en"])
     if not wanted:
@@ -197,7 +198,7 @@ def reason(question: str, faq: Faq, locale: str, weight: Callable[[str], float] 
     for order, text in enumerate(fields):
         for p in phrases(text, wanted, locale):
             surface = text[p.start:p.end]
-            if len(surface) > 1 or surface.isascii():
+            if len(surface) > 1:
                 found.append((-max(map(weight, p.tokens)) if weight else 0.0, order, surface, p.tokens))
     terms: dict[str, None] = {}
     for _, _, surface, tokens in sorted(found, key=lambda f: f[:2]):

@@ -206,6 +206,8 @@ def test_the_reason_puts_the_help_centres_rarer_words_first():
     assert extracts.reason("外貨の請求書をcsvで一括作成したい", faq, "ja", lambda t: rare.get(t, 2.0)) == "一致: 一括作成, CSV, 請求書"
     # a lone kanji is not shown: 書 of 請求書 alone, or 日 of 回収日
     assert "日" not in extracts.reason("回収日", faq_file("ja/invoices/create.md"), "ja").split(": ")[-1].split(", ")
+    # nor a lone digit: "2" of the question is in many an FAQ's numbered text
+    assert extracts.reason("段階 2", faq_text("手順は2つの段階です。", "段階的に設定する"), "ja") == "一致: 段階"
 
 
 def hit_faq(client, faq_id: str):
