@@ -74,9 +74,21 @@ def _words(text: str, locale: str) -> tuple[tuple[int, int, str, bool], ...]:
         # the morphemes tokens_ja reads, with their places in the text (its filters drop only what
         # the question's tokens never hold); within one chunk of morphemes() the offsets hold
         morphemes = textnorm.morphemes_ja(text[:10000])
-        return tuple((m.begin(), m.end(), textnorm.normalize(m.normalized_form()), _weak(m)) for m in morphemes)
+        return tuple((m.begin(), m.end(), _token_ja(m), _weak(m)) for m in morphemes)
     return tuple((m.start(), m.end(), "".join(textnorm.tokens(m.group(), locale)), False)
                  for m in _EN_SURFACE.finditer(text))
+
+
+def _token_ja(m) -> str:
+    """The search token of a morpheme of raw text, as ``tokens_ja`` would read it from the normalised
+    text: Sudachi gives "PDF" for "pdf" and keeps "CSV" as written, so a surface that normalising
+    changes (PDF, ＣＳＶ) is read again in its normal form."""
+    surface = m.surface()
+    normal = textnorm.normalize(surface)
+    if normal == surface:
+        return m.normalized_form()
+    again = textnorm.morphemes_ja(normal)
+    return again[0].normalized_form() if len(again) == 1 else textnorm.normalize(m.normalized_form())
 
 
 def _weak(m) -> bool:
@@ -107,7 +119,7 @@ def _may_hold(text: str, wanted: set[str]) -> bool:
     texts are never tokenised: a token less its last letter (a stem, 作る of 作ります, "invoic" of
     "invoices") must appear in it. A spelling variant only Sudachi joins (ユーザ, ユーザー) is missed."""
     low = textnorm.normalize(text)
-    return any((t[:-1] if len(t) > 2 else t) in low for t in wanted)
+    return any(textnorm.normalize(t[:-1] if len(t) > 2 else t) in low for t in wanted)
 
 
 def _covered(found: list[Phrase]) -> set[str]:
