@@ -216,7 +216,8 @@ def reason(question: str, faq: Faq, locale: str, weight: Callable[[str], float] 
     for _, _, surface, tokens in sorted(found, key=lambda f: f[:2]):
         if len(terms) == MAX_REASON_TERMS or not wanted:
             break
-        if tokens & wanted and surface not in terms:
+        # a term inside one already named, or holding one, says it again (融資 and 資金融資)
+        if tokens & wanted and not any(surface in t or t in surface for t in terms):
             terms[surface] = None
             wanted -= tokens
     return label + ", ".join(terms) if terms else related

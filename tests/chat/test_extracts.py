@@ -160,6 +160,11 @@ def test_latin_words_in_japanese_match_whatever_their_case_or_width(question):
     assert "CSV" in extracts.extract("ｃｓｖで請求書", "請求書はCSVで出力できます。", "ja")["terms"]
 
 
+def test_the_reason_does_not_name_a_word_twice():
+    faq = faq_text("■起業時の資金融資は、中小企業融資あっせん制度をご利用ください。", "融資制度について知りたい")
+    assert extracts.reason("起業資金の融資を受けたい", faq, "ja") == "一致: 融資, 起業"
+
+
 def test_the_reason_leaves_out_question_words():
     # the FAQ asks "登録番号をどこに入力する？": どこ is shared, and says nothing about why it was suggested
     faq = faq_file("ja/invoice-system/registration-number.md")
