@@ -100,7 +100,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "kpi.escalated": ("担当者へ", "Escalated"),
     "kpi.escalated.help": ("質問のあと担当者への問い合わせが送られた質問", "Questions after which the person wrote to support"),
     "kpi.resolution_rate": ("解決率（確認済み）", "Resolution rate (confirmed)"),
-    "kpi.resolution_rate.help": ("👍、または出典・候補を開いて{m}分以内に聞き直さなかった質問の割合", "Share of questions rated 👍, or whose source or suggestion was opened with no re-ask within {m} min"),
+    "kpi.resolution_rate.help": ("👍、または出典・候補・関連する質問を開いて{m}分以内に聞き直さなかった質問の割合", "Share of questions rated 👍, or whose source, a suggestion or a related FAQ was opened with no re-ask within {m} min"),
     "kpi.assumed_rate": ("解決とみなす", "Assumed resolved"),
     "kpi.assumed_rate.help": ("回答のあと何も起きなかった（評価・クリック・聞き直し・問い合わせなし）質問の割合", "Share of answered questions followed by nothing (no rating, click, re-ask or escalation)"),
     "kpi.to_work_on": ("対応が必要", "To work on"),
