@@ -67,12 +67,17 @@ def test_a_step_points_at_its_target_with_an_arrow(page, lang):
     shot(page, f"widget-step-{lang}.png")
 
 
-@pytest.mark.parametrize("lang", ["ja", "en"])
-def test_the_help_panel(page, lang):
+def help_panel(page, lang: str):
+    """The demo with its tour closed and the help panel opened by the "?"."""
     demo(page, lang)
     page.keyboard.press("Escape")
     page.locator("guide-widget .go").click()
-    panel = page.locator("guide-widget .pan")
+    return page.locator("guide-widget .pan")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_help_panel(page, lang):
+    panel = help_panel(page, lang)
     expect(panel.locator(".sec").first).to_be_visible()
     box, view = panel.bounding_box(), page.viewport_size
     assert box["x"] + box["width"] <= view["width"] and box["y"] >= 0  # all of it on screen
@@ -105,10 +110,7 @@ QUESTIONS = {"ja": "CSVで請求書を一括作成するには？", "en": "How d
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_chat_answer(page, lang):
     """The extract with the question's words marked, the steps, the source and the related FAQs."""
-    demo(page, lang)
-    page.keyboard.press("Escape")
-    page.locator("guide-widget .go").click()
-    panel = page.locator("guide-widget .pan")
+    panel = help_panel(page, lang)
     panel.locator("form input").fill(QUESTIONS[lang])
     panel.locator("form input").press("Enter")
     reply = panel.locator(".log .m.a").last
