@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +12,7 @@ import numpy as np
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
-from ..db.schema import feedback, questions
+from ..db.schema import events, feedback, questions
 from .segment import EVERYONE, Segment
 
 # Cosine similarity at or above which two groups of unanswered questions mean the same (average
@@ -24,13 +25,17 @@ DEFAULT_GROUP_THRESHOLD = 0.6
 EXAMPLES = 5
 PAGES = 5
 MAX_UNANSWERED = 2000  # the most recent; average linkage is quadratic in memory
+CLOCK_SLACK_S = 86400.0  # widget events carry the device's time; questions the server's
 
 
 def faq_feedback(engine: Engine, site: str, start: float, end: float,
                  titles: Mapping[str, str] | None = None, segment: Segment = EVERYONE) -> list[dict]:
     """Ratings of every question asked in the range, by what the bot gave: a row per FAQ given as the
     answer, one for the suggestion lists (``faq_id`` None) and one for the no-answers; each with the
-    times shown, thumbs up and down, and every comment (newest first) with its question."""
+    times shown, thumbs up and down, every comment (newest first) with its question, and for an
+    answer, ``passed_over``: how many of its questions had one of the related FAQs listed under it
+    opened and not the answer itself, with the FAQs opened instead (``went_to``: id, title, in how
+    many questions; most first). An FAQ often passed over for the same other one is answering that one's questions."""
     in_range = (questions.c.site == site, questions.c.created_at >= start, questions.c.created_at < end,
                 *segment.on_questions(questions))
     given = case((questions.c.outcome == "answered", questions.c.top_faq_id), else_=None)
@@ -41,10 +46,14 @@ def faq_feedback(engine: Engine, site: str, start: float, end: float,
                                     feedback.c.helpful, feedback.c.comment, feedback.c.created_at)
                              .join(feedback, feedback.c.question_id == questions.c.id).where(*in_range)
                              .order_by(feedback.c.created_at.desc())).all()
+        passed = _passed_over(conn, site, start, end, in_range)
     rows: dict[tuple, dict[str, Any]] = {}
     for outcome, faq_id, n in shown:
+        times, went = passed.get(faq_id, (0, Counter())) if outcome == "answered" else (0, Counter())
         rows[outcome, faq_id] = {"outcome": outcome, "faq_id": faq_id, "title": (titles or {}).get(faq_id),
-                                 "shown": n, "up": 0, "down": 0, "comments": []}
+                                 "shown": n, "up": 0, "down": 0, "comments": [], "passed_over": times,
+                                 "went_to": [{"faq_id": f, "title": (titles or {}).get(f), "times": k}
+                                             for f, k in sorted(went.items(), key=lambda x: (-x[1], x[0]))]}
     for v in votes:
         row = rows[v.outcome, v.faq_id]
         row["up" if v.helpful else "down"] += 1
@@ -52,6 +61,27 @@ def faq_feedback(engine: Engine, site: str, start: float, end: float,
             row["comments"].append({"comment": v.comment, "helpful": bool(v.helpful), "at": v.created_at,
                                     "question": v.question})
     return sorted(rows.values(), key=lambda r: (-r["down"], -r["shown"], r["outcome"], r["faq_id"] or ""))
+
+
+def _passed_over(conn, site: str, start: float, end: float, in_range) -> dict[str, tuple[int, Counter]]:
+    """Per FAQ given as an answer in the range: how many of its questions were passed over (an
+    ``answer_opened`` of ``which`` "related" for the question, and none of its source), and how often
+    each related FAQ was opened instead (once per question)."""
+    answered = dict(conn.execute(select(questions.c.id, questions.c.top_faq_id).where(*in_range, questions.c.outcome == "answered")).all())
+    opened: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for (props,) in conn.execute(select(events.c.props).where(
+            events.c.site == site, events.c.type == "answer_opened",
+            events.c.at >= start - CLOCK_SLACK_S, events.c.at < end + CLOCK_SLACK_S)):
+        p = json.loads(props)
+        if p.get("question_id") in answered:
+            opened[p["question_id"]].append((p.get("which"), p.get("faq_id")))
+    out: dict[str, tuple[int, Counter]] = {}
+    for qid, seen in opened.items():
+        went = {faq for which, faq in seen if which == "related" and faq}
+        if went and all(which != "source" for which, _ in seen):
+            times, counts = out.get(answered[qid], (0, Counter()))
+            out[answered[qid]] = (times + 1, counts + Counter(went))
+    return out
 
 
 def normalise(text: str) -> str:

@@ -22,13 +22,12 @@ from sqlalchemy.engine import Engine
 
 from ..db.schema import escalations, events, feedback, questions
 from ..search.selfcal import CONFIRMED_DAYS
-from .chat import MAX_UNANSWERED, group_by_meaning, group_threshold, normalise
+from .chat import CLOCK_SLACK_S, MAX_UNANSWERED, group_by_meaning, group_threshold, normalise
 from .segment import EVERYONE, Segment
 
 # Why a question is unresolved, in the order the desk lists them.
 REASONS = ("no_answer", "none_opened", "not_helpful", "reasked", "escalated")
 RESOLUTIONS = ("confirmed", "assumed", "unresolved")
-CLOCK_SLACK_S = 86400.0  # widget events carry the device's time; questions the server's
 
 
 @dataclass

@@ -164,9 +164,13 @@ def _answered_with(a: dict) -> str:
 def feedback_table(faqs: list[dict]) -> TableData:
     rows = [{**f, "faq_id": f.get("faq_id") or "", "title": f.get("title") or "",
              "helpful_share": (f["up"] / (f["up"] + f["down"])) if f["up"] + f["down"] else None,
-             "comment_count": len(f.get("comments") or [])} for f in faqs]
+             "comment_count": len(f.get("comments") or []),
+             # only an answer lists related FAQs under it
+             "passed_over": f.get("passed_over") if f.get("outcome") == "answered" else None,
+             "went_to": ", ".join(f"{w['title'] or w['faq_id']} ({w['times']})" for w in f.get("went_to") or [])} for f in faqs]
     return TableData("feedback", [col("outcome", "code"), col("faq_id"), col("title"), col("shown", "int"), col("up", "int"),
-                                  col("down", "int"), col("helpful_share", "pct"), col("comment_count", "int")], rows)
+                                  col("down", "int"), col("helpful_share", "pct"), col("comment_count", "int"),
+                                  col("passed_over", "int"), col("went_to")], rows)
 
 
 def feedback_comments_table(faqs: list[dict]) -> TableData:

@@ -184,6 +184,27 @@ def test_faq_feedback_counts_answers_votes_and_comments(engine):
     assert [c["comment"] for c in rows[2]["comments"]] == ["助かりました"]
 
 
+def test_faq_feedback_counts_answers_passed_over_for_a_related_faq(engine):
+    t = T0 + DAY
+    send, pdf, plans = "ja-invoices-send-email", "ja-invoices-download-pdf", "ja-billing-plans"
+    opened = lambda qid, at, faq, which, rank=None: ev("answer_opened", at, question_id=qid, faq_id=faq, which=which,  # noqa: E731
+                                                      **({"rank": rank} if rank is not None else {}))
+    for n in range(4):
+        add_question(engine, f"p{n}", f"請求書をPDFで{n}", "answered", t + n, top=send)
+    add_question(engine, "p9", "料金", "suggested", t + 9, top=plans)
+    add(engine, "u1", opened("p0", t + 20, pdf, "related", 0))                                   # passed over for pdf
+    add(engine, "u2", opened("p1", t + 21, pdf, "related", 0), opened("p1", t + 22, plans, "related", 1))  # twice, one question
+    add(engine, "u3", opened("p2", t + 23, send, "source"), opened("p2", t + 24, plans, "related", 1))      # read the answer too
+    add(engine, "u4", opened("p9", t + 25, plans, "suggestion", 0))                              # a suggestion, not an answer
+    rows = {(r["outcome"], r["faq_id"]): r for r in chat.faq_feedback(engine, "demo", START, END, titles={pdf: "PDF"})}
+    answer = rows["answered", send]
+    assert answer["shown"] == 4 and answer["passed_over"] == 2
+    assert answer["went_to"] == [{"faq_id": pdf, "title": "PDF", "times": 2}, {"faq_id": plans, "title": None, "times": 1}]
+    assert rows["suggested", None]["passed_over"] == 0 and rows["suggested", None]["went_to"] == []
+    # a range that holds none of the questions counts none of their events
+    assert all(r["passed_over"] == 0 for r in chat.faq_feedback(engine, "demo", T0 + 3 * DAY, END))
+
+
 def onboarding_fixture(engine):
     """W45: c1, c2, c3 start, c1 and c2 complete. W46: c4 and c5 start, c5 completes.
 

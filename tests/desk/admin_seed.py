@@ -51,7 +51,7 @@ EXPECTED = {
 
 def _event(kind: str, at_ms: int, step: int | None = None, **props) -> dict:
     ev = {"id": uuid.uuid4().hex, "type": kind, "at": at_ms, "url": "https://app.example/invoices"}
-    if kind not in ("chat_opened", "question_asked", "nps_answered", "checklist_started", "checklist_completed"):
+    if kind not in ("chat_opened", "question_asked", "answer_opened", "nps_answered", "checklist_started", "checklist_completed"):
         ev.update(tour=TOUR, version=1)
     if step is not None:
         ev.update(tour=TOUR, version=1, step=STEPS[step])
@@ -117,6 +117,9 @@ def seed(app) -> dict:
                          outcome="answered", top_faq_id="ja-invoices-send-email", confidence=0.9)
     record_feedback(engine, SITE, a1, True, "分かりやすい")
     record_feedback(engine, SITE, a2, False, INJECTION)
+    # the 👎 answer passed over: the person opened the first related FAQ under it, not the answer
+    _send(client, "u2", [_event("answer_opened", base + 150 * s, question_id=a2, faq_id="ja-invoices-download-pdf",
+                                which="related", rank=0)])
 
     # onboarding: two start the checklist, one completes it; NPS 10, 9 and 6
     _send(client, "u1", [_event("checklist_started", base, checklist="setup"),

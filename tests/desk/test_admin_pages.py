@@ -185,6 +185,10 @@ def test_unanswered_groups_largest_first_with_a_draft_form(desk):
 def test_feedback_and_nps_pages(desk):
     html = _text(desk.get("/admin/feedback"))
     assert "ja-invoices-send-email" in html and INJECTION.replace('"', "&#34;") in html
+    # the 👎 answer was passed over for the related FAQ the person opened instead (no index: its id)
+    rows = {r["outcome"]: r for r in csv.DictReader(io.StringIO(desk.get("/admin/feedback?format=csv&table=feedback").data.decode("utf-8-sig")))}
+    assert (rows["answered"]["passed_over"], rows["answered"]["went_to"]) == ("1", "ja-invoices-download-pdf (1)")
+    assert rows["no_answer"]["passed_over"] == ""  # only an answer lists related FAQs
     nps = _text(desk.get("/admin/nps"))
     assert re.search(r'id="nps-score">33.3<', nps)
     assert "動作が遅い" in nps and 'class="gd-nps"' in nps

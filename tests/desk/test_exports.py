@@ -38,7 +38,7 @@ CSV_COLUMNS = {
     "user-tours": ["tour_id", "version", "status", "step_number", "updated_at", "completed_at"],
     "unanswered": ["label", "count", "locale", "reason_no_answer", "reason_none_opened", "reason_not_helpful",
                    "reason_reasked", "reason_escalated", "answers", "examples", "pages"],
-    "feedback": ["outcome", "faq_id", "title", "shown", "up", "down", "helpful_rate", "comment_count"],
+    "feedback": ["outcome", "faq_id", "title", "shown", "up", "down", "helpful_rate", "comment_count", "passed_over", "went_to"],
     "feedback-comments": ["outcome", "faq_id", "question", "at", "helpful", "comment"],
     "onboarding": ["week", "started", "completed", "completion_rate"],
     "nps-weeks": ["week", "score", "responses"],
