@@ -63,16 +63,25 @@ def faq_feedback(engine: Engine, site: str, start: float, end: float,
     return sorted(rows.values(), key=lambda r: (-r["down"], -r["shown"], r["outcome"], r["faq_id"] or ""))
 
 
+def after_answers(conn, site: str, start: float, end: float, types: Sequence[str],
+                  segment: Segment = EVERYONE) -> list[tuple[str, dict]]:
+    """The widget's reports of these ``types`` (``answer_opened``, ``escalation_taken``) that may
+    follow questions asked in [start, end), oldest first, as (type, props): by the device's clock,
+    so ``CLOCK_SLACK_S`` either side."""
+    ev = events.c
+    rows = conn.execute(select(ev.type, ev.props).where(
+        ev.site == site, ev.type.in_(tuple(types)), ev.at >= start - CLOCK_SLACK_S, ev.at < end + CLOCK_SLACK_S,
+        *segment.on_events(events)).order_by(ev.at, ev.id)).all()
+    return [(r.type, json.loads(r.props)) for r in rows]
+
+
 def _passed_over(conn, site: str, start: float, end: float, in_range) -> dict[str, tuple[int, Counter]]:
     """Per FAQ given as an answer in the range: how many of its questions were passed over (an
     ``answer_opened`` of ``which`` "related" for the question, and none of its source), and how often
     each related FAQ was opened instead (once per question)."""
     answered = dict(conn.execute(select(questions.c.id, questions.c.top_faq_id).where(*in_range, questions.c.outcome == "answered")).all())
     opened: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for (props,) in conn.execute(select(events.c.props).where(
-            events.c.site == site, events.c.type == "answer_opened",
-            events.c.at >= start - CLOCK_SLACK_S, events.c.at < end + CLOCK_SLACK_S)):
-        p = json.loads(props)
+    for _, p in after_answers(conn, site, start, end, ("answer_opened",)):
         if p.get("question_id") in answered:
             opened[p["question_id"]].append((p.get("which"), p.get("faq_id")))
     out: dict[str, tuple[int, Counter]] = {}

@@ -9,7 +9,6 @@ followed (no vote, no click, no re-ask, no escalation); otherwise **unresolved**
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -20,9 +19,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ..db.schema import escalations, events, feedback, questions
+from ..db.schema import escalations, feedback, questions
 from ..search.selfcal import CONFIRMED_DAYS
-from .chat import CLOCK_SLACK_S, MAX_UNANSWERED, group_by_meaning, group_threshold, normalise
+from .chat import MAX_UNANSWERED, after_answers, group_by_meaning, group_threshold, normalise
 from .segment import EVERYONE, Segment
 
 # Why a question is unresolved, in the order the desk lists them.
@@ -181,16 +180,11 @@ def _add_escalations(conn, site: str, mine: dict[str, Asked], start: float) -> N
 
 def _add_events(conn, site: str, mine: dict[str, Asked], start: float, end: float, segment: Segment) -> None:
     """What the widget reported after an answer: ``answer_opened`` and ``escalation_taken``."""
-    ev = events.c
-    rows = conn.execute(select(ev.type, ev.props).where(
-        ev.site == site, ev.type.in_(("answer_opened", "escalation_taken")), ev.at >= start - CLOCK_SLACK_S,
-        ev.at < end + CLOCK_SLACK_S, *segment.on_events(events)).order_by(ev.at, ev.id)).all()
-    for r in rows:
-        props = json.loads(r.props)
+    for kind, props in after_answers(conn, site, start, end, ("answer_opened", "escalation_taken"), segment):
         a = mine.get(props.get("question_id"))
         if a is None:
             continue
-        if r.type == "escalation_taken":
+        if kind == "escalation_taken":
             a.escalated = True
         else:
             a.opened.append({k: props.get(k) for k in ("which", "faq_id", "rank")})
