@@ -211,9 +211,7 @@ class FaqSearch:
 
     def term_weight(self, locale: str) -> Callable[[str], float]:
         """How telling a search token is among this locale's FAQs: its BM25 idf (the highest for a
-        word no FAQ has; 0 for a locale without an index)."""
-        if locale not in self.indexes:
-            return lambda token: 0.0
+        word no FAQ has)."""
         return self.term_stats(locale).token_idf
 
     def term_stats(self, locale: str) -> evidence.TermStats:
