@@ -36,15 +36,11 @@ from sklearn.preprocessing import StandardScaler
 from guide_server import settings
 from guide_server.config import models_of
 from guide_server.search import selfcal
+from guide_server.search.engine import _z  # the fusion's own z-scores
 from guide_server.search.index import CANDIDATES
 from guide_server.search.textnorm import fuzzy_form, normalize, tokens
 
 FOLDS = 5
-
-
-def _z(x: np.ndarray) -> np.ndarray:
-    sd = x.std()
-    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
